@@ -1,0 +1,7 @@
+DROP TABLE instance_secrets;
+DROP TABLE setup_tokens;
+DROP TABLE sessions;
+DROP TABLE audit_events;
+DROP TABLE webhooks;
+DROP TABLE api_keys;
+DROP TABLE users;

@@ -1,0 +1,67 @@
+//! The API key as an extractor: from `X-Api-Key`, `Authorization: Bearer`, or `?api_key=`.
+//! Every failure — missing, malformed, unknown, revoked — gets the same 401; a key that fails
+//! its checksum is refused without touching the database.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::domain::api_access;
+use crate::domain::keys::ApiKey;
+use crate::models::User;
+use crate::web::error::Error;
+use crate::web::pages::client_ip;
+
+pub const HEADER: &str = "X-Api-Key";
+const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, as Authorization: Bearer, or as the api_key query parameter.";
+
+/// The user whose active key authenticated this request.
+pub struct ApiCaller {
+    pub user: User,
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    api_key: Option<String>,
+}
+
+/// The key as presented, before any check.
+fn presented(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(HEADER) {
+        return Some(value.to_str().ok()?.trim().to_owned());
+    }
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    serde_urlencoded::from_str::<KeyQuery>(req.query_string())
+        .ok()?
+        .api_key
+}
+
+impl FromRequest for ApiCaller {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = presented(req).as_deref().and_then(ApiKey::parse);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let ip = client_ip(req);
+        Box::pin(async move {
+            let key = key.ok_or_else(|| Error::unauthorized(UNAUTHORIZED))?;
+            let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let user = state
+                .db
+                .run(move |c| api_access::authenticate(c, &key, ip.as_deref()))
+                .await?;
+            user.map(|user| ApiCaller { user })
+                .ok_or_else(|| Error::unauthorized(UNAUTHORIZED))
+        })
+    }
+}

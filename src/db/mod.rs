@@ -1,0 +1,249 @@
+//! The database: one code path over SQLite (embedded default) and PostgreSQL.
+//! The backend is chosen from the URL; blocking diesel work runs on actix's thread pool.
+
+pub mod schema;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database a URL names. `postgres://` and `postgresql://` are PostgreSQL; a `sqlite://`
+/// URL or a plain path is a SQLite file. Any other `scheme://` is refused rather than silently
+/// becoming a SQLite file with a strange name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "unknown database URL scheme `{scheme}://`: use postgres:// or a SQLite file path"
+            ));
+        }
+        Ok(Self::Sqlite(url.to_owned()))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// Opens connections of the right variant and prepares SQLite ones so they neither lose
+/// acknowledged writes nor fail with "database is locked" under concurrent writers.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first, so that switching to WAL waits instead of failing.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledDb = PooledConnection<ConnectionManager>;
+
+/// The database could not be reached (pool exhausted, server down, worker cancelled).
+#[derive(Debug, thiserror::Error)]
+#[error("database unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+/// The handle the web layer holds: a pool plus the one helper that runs blocking work.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    url: Arc<DatabaseUrl>,
+    checkouts: Arc<AtomicU64>,
+}
+
+impl Db {
+    pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, Unavailable> {
+        let pool = Pool::builder()
+            .max_size(max_size)
+            // Longer than SQLite's busy timeout, so a waiting writer fails on the lock first.
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager { url: url.clone() })
+            .map_err(|e| Unavailable(e.to_string()))?;
+        Ok(Self {
+            pool,
+            url: Arc::new(url.clone()),
+            checkouts: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// A connection for synchronous callers (the command line, tests).
+    pub fn get(&self) -> Result<PooledDb, Unavailable> {
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
+        self.pool.get().map_err(|e| Unavailable(e.to_string()))
+    }
+
+    /// How many times a connection has been taken from the pool: lets tests prove that a
+    /// request was answered without touching the database.
+    pub fn checkouts(&self) -> u64 {
+        self.checkouts.load(Ordering::Relaxed)
+    }
+
+    /// Runs blocking database work off the async executor.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(Unavailable(e.to_string())))?
+    }
+
+    /// Brings the schema up to date for the active backend.
+    pub fn migrate(&self) -> Result<(), Unavailable> {
+        let mut conn = self.get()?;
+        let result = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConnection::Postgresql(c) => {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ())
+            }
+        };
+        result.map_err(|e| Unavailable(format!("migrations failed: {e}")))
+    }
+}
+
+/// A write transaction that takes SQLite's write lock up front (`BEGIN IMMEDIATE`): a deferred
+/// transaction that reads and then writes gets SQLITE_BUSY without waiting for the lock.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let depth =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()?;
+    if depth.is_some() {
+        // Nested: the outer transaction already holds the lock; this becomes a savepoint.
+        return conn.transaction(f);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// True when a query failed on a unique constraint (for example a second active key).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// The current time as stored: UTC, microsecond precision on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
+        .unwrap_or(now)
+}
+
+/// A random secret shared by every instance on this database, created on first use.
+pub fn instance_secret(
+    conn: &mut DbConnection,
+    name: &str,
+    len: usize,
+) -> diesel::QueryResult<Vec<u8>> {
+    use rand::{RngCore, TryRngCore};
+    use schema::instance_secrets as s;
+    let existing = s::table
+        .find(name)
+        .select(s::value)
+        .first::<Vec<u8>>(conn)
+        .optional()?;
+    if let Some(value) = existing {
+        return Ok(value);
+    }
+    let mut value = vec![0u8; len];
+    rand::rngs::OsRng.unwrap_err().fill_bytes(&mut value);
+    match diesel::insert_into(s::table)
+        .values((s::name.eq(name), s::value.eq(&value)))
+        .execute(conn)
+    {
+        Ok(_) => Ok(value),
+        // Another instance created it first: use theirs.
+        Err(e) if is_unique_violation(&e) => s::table.find(name).select(s::value).first(conn),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,92 @@
+// One schema for both backends: only types in the SQLite/PostgreSQL common subset.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Text,
+        name_normalized -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        prefix -> Text,
+        key_hash -> Binary,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
+        revoked_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        url -> Text,
+        entity -> Text,
+        operation_type -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        action -> Text,
+        ip -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        key_hash -> Binary,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_tokens (id) {
+        id -> BigInt,
+        token_hash -> Binary,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(webhooks -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    api_keys,
+    webhooks,
+    audit_events,
+    sessions,
+    setup_tokens,
+    instance_secrets
+);
+
+diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        value -> Binary,
+    }
+}

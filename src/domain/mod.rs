@@ -1,0 +1,31 @@
+//! What the product does, independent of HTTP: keys, API Access, accounts, setup, demo data.
+
+pub mod accounts;
+pub mod api_access;
+pub mod api_management;
+pub mod audit;
+pub mod demo;
+pub mod keys;
+pub mod setup;
+
+use crate::db::Unavailable;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    /// The request is valid but the current state does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is wrong; the message says which part and why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

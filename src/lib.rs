@@ -1,0 +1,108 @@
+//! keyport: a self-hosted portal for API keys and webhooks.
+//!
+//! `app` builds the whole application (routes and middleware) for `main` and for the tests.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod models;
+pub mod web;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, web as aw};
+
+use config::WebSettings;
+use db::Db;
+use web::error::Error;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: WebSettings,
+    /// Signs and encrypts the session cookie; shared by every instance through the database.
+    session_key: Key,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: WebSettings) -> Result<Self, db::Unavailable> {
+        let mut conn = db.get()?;
+        let secret = db::instance_secret(&mut conn, "session_cookie_key", 64)
+            .map_err(|e| db::Unavailable(e.to_string()))?;
+        drop(conn);
+        Ok(Self {
+            db,
+            settings,
+            session_key: Key::from(&secret),
+        })
+    }
+}
+
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let sessions = SessionMiddleware::builder(
+        web::session::DbSessionStore::new(state.db.clone()),
+        state.session_key.clone(),
+    )
+    .cookie_name("keyport_session".into())
+    .cookie_secure(state.settings.secure_cookies)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .session_lifecycle(
+        BrowserSession::default()
+            .state_ttl(Duration::minutes(state.settings.session_idle_minutes))
+            .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+    )
+    .build();
+
+    App::new()
+        .app_data(aw::Data::new(state))
+        .app_data(aw::PathConfig::default().error_handler(|_, _| Error::not_found().into()))
+        .app_data(aw::QueryConfig::default().error_handler(|e, _| {
+            Error::bad_request(format!("The address is not valid: {e}.")).into()
+        }))
+        .app_data(
+            aw::FormConfig::default()
+                .limit(64 * 1024)
+                .error_handler(|e, _| {
+                    Error::bad_request(format!("The form is not valid: {e}.")).into()
+                }),
+        )
+        .app_data(
+            aw::JsonConfig::default()
+                .limit(256 * 1024)
+                .error_handler(|e, _| {
+                    Error::unprocessable(format!("The JSON body is not valid: {e}.")).into()
+                }),
+        )
+        .wrap(from_fn(web::access_log::log))
+        .service(
+            aw::scope(api::PREFIX)
+                .wrap(from_fn(api::json_errors))
+                .configure(api::routes)
+                .default_service(aw::to(api::not_found)),
+        )
+        .configure(web::static_files::routes)
+        .service(
+            aw::scope("")
+                .wrap(from_fn(web::csrf::protect))
+                .wrap(sessions)
+                .configure(web::routes)
+                .default_service(aw::to(web::not_found)),
+        )
+}

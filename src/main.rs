@@ -1,0 +1,203 @@
+//! The keyport command line: serve, migrate, user create.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use actix_web::HttpServer;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use keyport::config::{DatabaseArgs, ServeArgs};
+use keyport::db::{DatabaseUrl, Db};
+use keyport::domain::accounts::{self, NewAccount};
+use keyport::domain::{demo, setup};
+use keyport::models::{Role, User};
+use keyport::{AppState, app};
+
+#[derive(Parser)]
+#[command(
+    name = "keyport",
+    version,
+    about = "A self-hosted portal for API keys and webhooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve the portal and the API.
+    Serve(ServeArgs),
+    /// Run pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints the new user's id alone on the last line.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::User)]
+        role: RoleArg,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    User,
+    Admin,
+    Support,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::User => Role::User,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Support => Role::Support,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate(args) => open(&args).map(|_| println!("migrations are up to date")),
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            database,
+            ..
+        }) => create_user(&database, &email, &name, role.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("keyport: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYPORT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("KEYPORT_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Connects to the database named by the arguments and brings its schema up to date.
+fn open(args: &DatabaseArgs) -> Result<Db, String> {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let db = Db::connect(&url, args.pool_size(url.is_postgres())).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .take(accounts::MAX_PASSWORD_BYTES as u64 + 2)
+        .read_to_string(&mut password)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let db = open(args)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let user = accounts::create_user(
+        &mut conn,
+        &NewAccount {
+            email,
+            name,
+            role,
+            password,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!("created {} ({}) as {}", user.email, user.name, user.role);
+    println!("{}", user.id);
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let db = open(&args.database)?;
+    announce_first_start(&db, &args)?;
+    let state = AppState::new(db.clone(), args.web.clone()).map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(sweep_expired_sessions(db));
+        tracing::info!(bind = %args.bind, "keyport is listening");
+        HttpServer::new(move || app(state.clone()))
+            .bind(&args.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?
+            .run()
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// With --demo, demo accounts; otherwise, on a database with no users, a one-time setup link.
+fn announce_first_start(db: &Db, args: &ServeArgs) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    if args.demo {
+        if let Some(demo) = demo::seed(&mut conn).map_err(|e| e.to_string())? {
+            println!(
+                "Demo data created. Sign in at http://{}/login with any of:",
+                args.bind
+            );
+            for user in &demo.accounts {
+                println!(
+                    "  {:<22} {:<8} password: {}",
+                    user.email,
+                    user.role.as_str(),
+                    demo::DEMO_PASSWORD
+                );
+            }
+            println!("API key of user@example.com (shown once): {}", demo.api_key);
+        }
+        return Ok(());
+    }
+    if !User::any_exist(&mut conn).map_err(|e| e.to_string())? {
+        let token = setup::create_link_token(&mut conn).map_err(|e| e.to_string())?;
+        let base = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.bind));
+        println!("keyport has no users yet. Create the first admin here (the link works once):");
+        println!("  {}/setup?token={token}", base.trim_end_matches('/'));
+    }
+    Ok(())
+}
+
+async fn sweep_expired_sessions(db: Db) {
+    let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let swept = db
+            .run(|c| {
+                keyport::models::session::Session::delete_expired(c, keyport::db::now())
+                    .map_err(anyhow::Error::from)
+            })
+            .await;
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::user::{User, UserId};
+use crate::db::DbConnection;
+use crate::db::schema::{api_keys, users};
+
+super::text_enum! {
+    /// Why a key stopped working. Revoked keys stay as history.
+    RevokeReason { Regenerated = "regenerated", TurnedOff = "turned_off", Cleared = "cleared" }
+}
+
+/// A key as the portal shows it: never the secret, only its identifying prefix.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_keys)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub user_id: UserId,
+    pub prefix: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by: Option<UserId>,
+    pub revoked_reason: Option<RevokeReason>,
+    pub revoked_note: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey<'a> {
+    pub user_id: UserId,
+    pub prefix: &'a str,
+    pub key_hash: &'a [u8],
+    pub created_at: NaiveDateTime,
+}
+
+/// The part of a user that lists show beside a key.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct UserSummary {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+}
+
+/// One row of API Management: an active key and its owner.
+pub type ActiveKeyListing = (ApiKeyRow, UserSummary);
+
+impl NewApiKey<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<ApiKeyRow> {
+        diesel::insert_into(api_keys::table)
+            .values(self)
+            .returning((
+                api_keys::id,
+                api_keys::user_id,
+                api_keys::prefix,
+                api_keys::created_at,
+                api_keys::last_used_at,
+                api_keys::last_used_ip,
+                api_keys::revoked_at,
+                api_keys::revoked_by,
+                api_keys::revoked_reason,
+                api_keys::revoked_note,
+            ))
+            .get_result(conn)
+    }
+}
+
+impl ApiKeyRow {
+    pub fn active_for_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<Self>> {
+        api_keys::table
+            .filter(api_keys::user_id.eq(user))
+            .filter(api_keys::revoked_at.is_null())
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Every key the user has had, newest first.
+    pub fn history_for_user(
+        conn: &mut DbConnection,
+        user: UserId,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        api_keys::table
+            .filter(api_keys::user_id.eq(user))
+            .order(api_keys::id.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// The active key with this hash and its owner, if any: one indexed lookup.
+    pub fn find_active_by_hash(
+        conn: &mut DbConnection,
+        hash: &[u8],
+    ) -> QueryResult<Option<(Self, User)>> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::key_hash.eq(hash))
+            .filter(api_keys::revoked_at.is_null())
+            .select((Self::as_select(), User::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    /// Revokes the user's active key, if there is one; returns how many keys it revoked.
+    pub fn revoke_active(
+        conn: &mut DbConnection,
+        user: UserId,
+        reason: RevokeReason,
+        by: UserId,
+        note: Option<&str>,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::user_id.eq(user))
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set((
+            api_keys::revoked_at.eq(at),
+            api_keys::revoked_by.eq(by),
+            api_keys::revoked_reason.eq(reason),
+            api_keys::revoked_note.eq(note),
+        ))
+        .execute(conn)
+    }
+
+    pub fn record_use(
+        conn: &mut DbConnection,
+        id: i64,
+        at: NaiveDateTime,
+        ip: Option<&str>,
+    ) -> QueryResult<usize> {
+        diesel::update(api_keys::table.find(id))
+            .set((api_keys::last_used_at.eq(at), api_keys::last_used_ip.eq(ip)))
+            .execute(conn)
+    }
+
+    /// Users with API access on, newest key first, optionally only those whose email or name
+    /// starts with `search` (already normalised). Keyset pagination on the key id, and prefix
+    /// ranges on indexed columns, so the cost follows the page, not the table.
+    pub fn list_active(
+        conn: &mut DbConnection,
+        search: Option<&str>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<ActiveKeyListing>> {
+        let mut query = api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::revoked_at.is_null())
+            .select((Self::as_select(), UserSummary::as_select()))
+            .order(api_keys::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(api_keys::id.lt(after));
+        }
+        if let Some(search) = search {
+            let upper = format!("{search}\u{10FFFF}");
+            query = query.filter(
+                users::email_normalized
+                    .ge(search.to_owned())
+                    .and(users::email_normalized.lt(upper.clone()))
+                    .or(users::name_normalized
+                        .ge(search.to_owned())
+                        .and(users::name_normalized.lt(upper))),
+            );
+        }
+        query.load(conn)
+    }
+}

@@ -1,0 +1,80 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::user::UserId;
+use crate::db::DbConnection;
+use crate::db::schema::audit_events;
+
+super::text_enum! {
+    /// What happened, in the product's words.
+    AuditAction {
+        ApiAccessEnabled = "api_access.enabled",
+        KeyRegenerated = "api_access.regenerated",
+        ApiAccessTurnedOff = "api_access.turned_off",
+        ApiKeyCleared = "api_access.cleared",
+        UserCreated = "user.created",
+    }
+}
+
+impl AuditAction {
+    /// How the audit trail reads to a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::ApiAccessEnabled => "Enabled API Access",
+            AuditAction::KeyRegenerated => "Regenerated New Key",
+            AuditAction::ApiAccessTurnedOff => "Turned Off API Access",
+            AuditAction::ApiKeyCleared => "Cleared API Key",
+            AuditAction::UserCreated => "Created user",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct AuditEvent {
+    pub id: i64,
+    pub actor_id: Option<UserId>,
+    pub subject_id: Option<UserId>,
+    pub action: AuditAction,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    pub actor_id: Option<UserId>,
+    pub subject_id: Option<UserId>,
+    pub action: AuditAction,
+    pub ip: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewAuditEvent<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        diesel::insert_into(audit_events::table)
+            .values(self)
+            .execute(conn)
+    }
+}
+
+impl AuditEvent {
+    /// The newest events about a user, with the acting user's name.
+    pub fn for_subject(
+        conn: &mut DbConnection,
+        subject: UserId,
+        limit: i64,
+    ) -> QueryResult<Vec<(AuditEvent, Option<String>)>> {
+        use crate::db::schema::users;
+        audit_events::table
+            .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+            .filter(audit_events::subject_id.eq(subject))
+            .order(audit_events::id.desc())
+            .limit(limit)
+            .select((AuditEvent::as_select(), users::name.nullable()))
+            .load(conn)
+    }
+}

@@ -1,0 +1,107 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::db::schema::users;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel_derive_newtype::DieselNewType,
+    Serialize,
+)]
+pub struct UserId(pub i64);
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+super::text_enum! {
+    /// What a signed-in person may do: support staff read what admins read, and change nothing.
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    Role { User = "user", Admin = "admin", Support = "support" }
+}
+
+impl Role {
+    /// Admins and support staff see Advanced Settings → API Management.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Support)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub name: &'a str,
+    pub name_normalized: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewUser<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .returning((
+                users::id,
+                users::email,
+                users::name,
+                users::password_hash,
+                users::role,
+                users::created_at,
+            ))
+            .get_result(conn)
+    }
+}
+
+/// Lower-cased text used for case-insensitive uniqueness and prefix search.
+pub fn normalize(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+impl User {
+    pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email_normalized.eq(normalize(email)))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
+    }
+}

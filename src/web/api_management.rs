@@ -1,0 +1,214 @@
+//! Advanced Settings → API Management: admins and support staff read; admins Clear API Key.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::Error;
+use super::pages::{Flash, Layout, client_ip, html, is_htmx, redirect};
+use super::session::{Admin, SignedIn, Staff};
+use super::views::{KeyView, When, access_view};
+use crate::AppState;
+use crate::domain::api_access;
+use crate::domain::api_management::{self, KeyPage, UserDetail};
+use crate::domain::audit::Actor;
+use crate::models::{User, UserId, Webhook};
+
+pub const LIST: &str = "/admin/api-management";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(LIST, web::get().to(list))
+        .route("/admin/api-management/users/{id}", web::get().to(user))
+        .route(
+            "/admin/api-management/users/{id}/clear",
+            web::get().to(confirm_clear),
+        )
+        .route(
+            "/admin/api-management/users/{id}/clear",
+            web::post().to(clear),
+        );
+}
+
+fn user_url(id: UserId) -> String {
+    format!("/admin/api-management/users/{id}")
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    after: Option<i64>,
+}
+
+pub struct ListRow {
+    pub url: String,
+    pub name: String,
+    pub email: String,
+    pub key: KeyView,
+}
+
+/// The table of users, swapped by htmx as the search is typed.
+#[derive(Template)]
+#[template(path = "admin/api_management_partial.html")]
+struct ListSection {
+    q: String,
+    rows: Vec<ListRow>,
+    next_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/api_management.html")]
+struct ListPage {
+    layout: Layout,
+    section: ListSection,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    Staff(me): Staff,
+    query: web::Query<ListQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let ListQuery { q, after } = query.into_inner();
+    let search = api_management::normalize_search(q.as_deref())?;
+    let page = state
+        .db
+        .run(move |c| api_management::list(c, search.as_deref(), after))
+        .await?;
+    let section = list_section(q.unwrap_or_default(), page);
+    if is_htmx(&req) {
+        return html(&section);
+    }
+    html(&ListPage {
+        layout: Layout::for_user(&me)?,
+        section,
+    })
+}
+
+fn list_section(q: String, page: KeyPage) -> ListSection {
+    let next_url = page.next_after.map(|after| {
+        let query = serde_urlencoded::to_string([("q", q.as_str()), ("after", &after.to_string())])
+            .unwrap_or_default();
+        format!("{LIST}?{query}")
+    });
+    let rows = page
+        .rows
+        .iter()
+        .map(|(key, user)| ListRow {
+            url: user_url(user.id),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            key: KeyView::from(key),
+        })
+        .collect();
+    ListSection { q, rows, next_url }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    layout: Layout,
+    user: User,
+    url: String,
+    key: Option<KeyView>,
+    keys: Vec<KeyView>,
+    audit: Vec<AuditRow>,
+    webhooks: Vec<Webhook>,
+    confirm_clear: bool,
+}
+
+pub struct AuditRow {
+    pub when: When,
+    pub action: &'static str,
+    pub actor: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+async fn user(
+    state: web::Data<AppState>,
+    Staff(me): Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let detail = load(&state, id.into_inner()).await?;
+    html(&user_page(&me, detail, false)?)
+}
+
+async fn confirm_clear(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let detail = load(&state, id.into_inner()).await?;
+    html(&user_page(&me, detail, true)?)
+}
+
+#[derive(Deserialize)]
+struct ClearForm {
+    reason: Option<String>,
+}
+
+const MAX_REASON_CHARS: usize = 500;
+
+async fn clear(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    id: web::Path<i64>,
+    form: web::Form<ClearForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let subject = UserId(id.into_inner());
+    let reason = form
+        .into_inner()
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(Error::unprocessable(format!(
+            "Reason: use at most {MAX_REASON_CHARS} characters."
+        )));
+    }
+    let admin = Actor {
+        id: me.user.id,
+        ip: client_ip(&req),
+    };
+    state
+        .db
+        .run(move |c| api_access::clear(c, &admin, subject, reason.as_deref()))
+        .await?;
+    Flash::success("API key cleared. It no longer works, and the user's API Access stays off until they enable it again.").set(&me.session)?;
+    Ok(redirect(&user_url(subject)))
+}
+
+async fn load(state: &AppState, id: i64) -> Result<UserDetail, Error> {
+    Ok(state
+        .db
+        .run(move |c| api_management::user_detail(c, UserId(id)))
+        .await?)
+}
+
+fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<UserPage, Error> {
+    let (key, _) = access_view(&detail.access);
+    Ok(UserPage {
+        layout: Layout::for_user(me)?,
+        url: user_url(detail.user.id),
+        key,
+        keys: detail.keys.iter().map(KeyView::from).collect(),
+        audit: detail
+            .audit
+            .into_iter()
+            .map(|(event, actor)| AuditRow {
+                when: When::from(&event.created_at),
+                action: event.action.label(),
+                actor: actor.unwrap_or_else(|| "—".into()),
+                ip: event.ip.unwrap_or_default(),
+                detail: event.detail.unwrap_or_default(),
+            })
+            .collect(),
+        webhooks: detail.webhooks,
+        user: detail.user,
+        confirm_clear,
+    })
+}

@@ -1,0 +1,160 @@
+//! The one error type of the web layer. Browsers get an HTML page with the right status; the
+//! `/api` scope turns the same errors into `{"error": …}` (see `api::json_errors`).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::domain;
+
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub status: StatusCode,
+    pub message: String,
+    /// Where to send a browser instead of showing a page (sign-in required).
+    redirect: Option<String>,
+}
+
+impl Error {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            redirect: None,
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to do that.",
+        )
+    }
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from keyport. Go back, reload the page and try again.",
+        )
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "There is nothing here.")
+    }
+    pub fn not_found_with(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Try again in a moment.",
+        )
+    }
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "service unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "keyport cannot reach its database right now. Try again in a moment.",
+        )
+    }
+    /// A page that needs a signed-in user: browsers go to the sign-in page and come back.
+    pub fn sign_in_required(return_to: &str) -> Self {
+        let mut e = Self::unauthorized("Sign in to continue.");
+        let next: String = url_encode(return_to);
+        e.redirect = Some(format!("/login?next={next}"));
+        e
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: super::pages::Layout,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(location) = &self.redirect {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location.as_str()))
+                .finish();
+        }
+        let page = ErrorPage {
+            layout: super::pages::Layout::bare(),
+            status: self.status.as_u16(),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+        };
+        let body = page.render().unwrap_or_else(|_| self.message.clone());
+        HttpResponse::build(self.status)
+            .content_type(ContentType::html())
+            .body(body)
+    }
+}
+
+impl From<domain::Error> for Error {
+    fn from(e: domain::Error) -> Self {
+        match e {
+            domain::Error::NotFound => Error::not_found(),
+            domain::Error::Conflict(m) => Error::conflict(m),
+            domain::Error::Invalid(m) => Error::unprocessable(m),
+            domain::Error::BadCredentials => Error::unauthorized("Wrong email or password."),
+            domain::Error::Database(e) => Error::internal(e),
+            domain::Error::Unavailable(e) => Error::unavailable(e),
+        }
+    }
+}
+
+impl From<crate::db::Unavailable> for Error {
+    fn from(e: crate::db::Unavailable) -> Self {
+        Error::unavailable(e)
+    }
+}
+
+impl From<askama::Error> for Error {
+    fn from(e: askama::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
+impl From<actix_session::SessionInsertError> for Error {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        Error::internal(e)
+    }
+}
+
+impl From<actix_session::SessionGetError> for Error {
+    fn from(e: actix_session::SessionGetError) -> Self {
+        Error::internal(e)
+    }
+}

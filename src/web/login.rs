@@ -1,0 +1,103 @@
+//! Signing in and out.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::Error;
+use super::pages::{Layout, html, html_status, redirect};
+use super::session;
+use crate::AppState;
+use crate::domain::{self, accounts};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(show))
+        .route("/login", web::post().to(submit))
+        .route("/logout", web::post().to(logout));
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn home() -> HttpResponse {
+    redirect("/settings")
+}
+
+async fn show(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, Error> {
+    let page = LoginPage {
+        layout: Layout::anonymous(&session)?,
+        email: String::new(),
+        next: safe_next(query.next.as_deref()).to_owned(),
+        error: None,
+    };
+    html(&page)
+}
+
+async fn submit(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, Error> {
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = form.into_inner();
+    let next = safe_next(next.as_deref()).to_owned();
+    let attempt = email.clone();
+    match state
+        .db
+        .run(move |c| accounts::sign_in(c, &attempt, &password))
+        .await
+    {
+        Ok(user) => {
+            session::sign_in(&session, &user)?;
+            Ok(redirect(&next))
+        }
+        // One message for a wrong email and a wrong password.
+        Err(domain::Error::BadCredentials) => {
+            let page = LoginPage {
+                layout: Layout::anonymous(&session)?,
+                email,
+                next,
+                error: Some("Wrong email or password.".into()),
+            };
+            html_status(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    session.purge();
+    redirect("/login")
+}
+
+/// Only paths on this site: `//evil.example` and absolute URLs would send people away.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/settings",
+    }
+}

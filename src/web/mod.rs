@@ -1,0 +1,27 @@
+//! The browser-facing portal: one module per screen, each with one `routes` function.
+
+pub mod access_log;
+pub mod api_management;
+pub mod csrf;
+pub mod error;
+pub mod login;
+pub mod pages;
+pub mod session;
+pub mod settings;
+pub mod setup;
+pub mod static_files;
+pub mod views;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    login::routes(cfg);
+    setup::routes(cfg);
+    settings::routes(cfg);
+    api_management::routes(cfg);
+}
+
+/// Unknown pages get the 404 page, not an empty body.
+pub async fn not_found() -> Result<actix_web::HttpResponse, error::Error> {
+    Err(error::Error::not_found())
+}

@@ -1,0 +1,222 @@
+//! Sessions kept in the database (so signing out really ends them, on every instance), and the
+//! signed-in user as an extractor: `SignedIn`, `Staff` (admins and support) and `Admin`.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::{Session, SessionExt};
+use actix_web::cookie::time::Duration;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use rand::TryRngCore;
+use rand::distr::{Alphanumeric, Distribution};
+
+use super::error::Error;
+use crate::AppState;
+use crate::db::{Db, now};
+use crate::models::session::{NewSession, Session as SessionRow};
+use crate::models::{Role, User, UserId};
+
+const USER_ID: &str = "user_id";
+/// The idle timeout is refreshed at most this often, so browsing does not write every request.
+const EXTEND_SLACK_SECS: i64 = 60;
+
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn key_hash(key: &SessionKey) -> Vec<u8> {
+    blake3::hash(key.as_ref().as_bytes()).as_bytes().to_vec()
+}
+
+fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
+    now() + chrono::Duration::seconds(ttl.whole_seconds())
+}
+
+/// The signed-in user recorded in a session's state, so sessions can be ended per user.
+fn user_of(state: &HashMap<String, String>) -> Option<UserId> {
+    state.get(USER_ID).and_then(|v| v.parse().ok()).map(UserId)
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let hash = key_hash(key);
+        let state = self
+            .db
+            .run(move |c| SessionRow::load_state(c, &hash, now()).map_err(anyhow::Error::from))
+            .await
+            .map_err(LoadError::Other)?;
+        state
+            .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
+            .transpose()
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let key: String = Alphanumeric
+            .sample_iter(rand::rngs::OsRng.unwrap_err())
+            .take(64)
+            .map(char::from)
+            .collect();
+        let key = SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))?;
+        let hash = key_hash(&key);
+        let expires_at = expiry(ttl);
+        self.db
+            .run(move |c| {
+                let row = NewSession {
+                    key_hash: &hash,
+                    user_id: user_of(&state),
+                    state: &json,
+                    expires_at,
+                };
+                SessionRow::insert(c, &row).map_err(anyhow::Error::from)
+            })
+            .await
+            .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let hash = key_hash(&key);
+        let expires_at = expiry(ttl);
+        let user = user_of(&state);
+        let updated = self
+            .db
+            .run(move |c| {
+                SessionRow::update_state(c, &hash, user, &json, expires_at, now())
+                    .map_err(anyhow::Error::from)
+            })
+            .await
+            .map_err(UpdateError::Other)?;
+        if updated == 1 {
+            Ok(key)
+        } else {
+            // The session ended meanwhile (signed out elsewhere, expired): start a new one.
+            self.save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(e.into()))
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let hash = key_hash(key);
+        let expires_at = expiry(ttl);
+        self.db
+            .run(move |c| {
+                let slack = chrono::Duration::seconds(EXTEND_SLACK_SECS);
+                SessionRow::extend(c, &hash, expires_at, slack, now()).map_err(anyhow::Error::from)
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let hash = key_hash(key);
+        self.db
+            .run(move |c| SessionRow::delete(c, &hash).map_err(anyhow::Error::from))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Marks the session as signed in as `user`, under a new session key (no fixation).
+pub fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
+    session.renew();
+    session.insert(USER_ID, user.id.0)?;
+    Ok(())
+}
+
+/// A signed-in person, loaded fresh from the database on every request, so a changed role
+/// takes effect at once.
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+}
+
+impl FromRequest for SignedIn {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let return_to = match req.query_string() {
+            "" => req.path().to_owned(),
+            q => format!("{}?{q}", req.path()),
+        };
+        Box::pin(async move {
+            let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let Some(id) = session.get::<i64>(USER_ID)? else {
+                return Err(Error::sign_in_required(&return_to));
+            };
+            let user = state
+                .db
+                .run(move |c| User::find(c, UserId(id)).map_err(Error::internal))
+                .await?;
+            match user {
+                Some(user) => Ok(SignedIn { user, session }),
+                None => {
+                    session.purge();
+                    Err(Error::sign_in_required(&return_to))
+                }
+            }
+        })
+    }
+}
+
+/// Admins and support staff: they may read API Management.
+pub struct Staff(pub SignedIn);
+/// Admins: they may change what API Management shows.
+pub struct Admin(pub SignedIn);
+
+impl FromRequest for Staff {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            let signed_in = signed_in.await?;
+            if signed_in.user.role.is_staff() {
+                Ok(Staff(signed_in))
+            } else {
+                Err(Error::forbidden())
+            }
+        })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            let signed_in = signed_in.await?;
+            if signed_in.user.role == Role::Admin {
+                Ok(Admin(signed_in))
+            } else {
+                Err(Error::forbidden())
+            }
+        })
+    }
+}

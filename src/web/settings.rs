@@ -1,0 +1,227 @@
+//! Your Profile & Preferences → My Settings & Preferences → API Access.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::error::Error;
+use super::pages::{Flash, Layout, client_ip, html, html_no_store, is_htmx, redirect};
+use super::session::SignedIn;
+use super::views::{KeyView, access_view};
+use crate::AppState;
+use crate::domain::api_access::{self, Overview};
+use crate::domain::audit::Actor;
+use crate::models::Webhook;
+
+pub const API_ACCESS: &str = "/settings/api-access";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings", web::get().to(index))
+        .route(API_ACCESS, web::get().to(show))
+        .route("/settings/api-access/enable", web::post().to(enable))
+        .route(
+            "/settings/api-access/regenerate",
+            web::get().to(confirm_regenerate),
+        )
+        .route(
+            "/settings/api-access/regenerate",
+            web::post().to(regenerate),
+        )
+        .route(
+            "/settings/api-access/disable",
+            web::get().to(confirm_turn_off),
+        )
+        .route("/settings/api-access/disable", web::post().to(turn_off));
+}
+
+#[derive(Template)]
+#[template(path = "settings/index.html")]
+struct SettingsPage {
+    layout: Layout,
+}
+
+/// The API Access section: the whole of it is swapped by htmx after each action.
+#[derive(Template, Default)]
+#[template(path = "settings/api_access_partial.html")]
+struct ApiAccessSection {
+    csrf_token: String,
+    flash: Option<Flash>,
+    key: Option<KeyView>,
+    off_notice: Option<String>,
+    /// The full key, in the one response that shows it.
+    new_key: Option<String>,
+    confirm_regenerate: bool,
+    confirm_turn_off: bool,
+    webhooks: Vec<Webhook>,
+}
+
+#[derive(Template)]
+#[template(path = "settings/api_access.html")]
+struct ApiAccessPage {
+    layout: Layout,
+    section: ApiAccessSection,
+}
+
+async fn index(me: SignedIn) -> Result<HttpResponse, Error> {
+    html(&SettingsPage {
+        layout: Layout::for_user(&me)?,
+    })
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    current(&state, &me, &req, Step::Show).await
+}
+
+/// The confirmation step before Regenerate New Key: its button makes the post.
+async fn confirm_regenerate(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    current(&state, &me, &req, Step::ConfirmRegenerate).await
+}
+
+async fn confirm_turn_off(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    current(&state, &me, &req, Step::ConfirmTurnOff).await
+}
+
+async fn enable(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let actor = actor(&me, &req);
+    let (issued, overview) = state
+        .db
+        .run(move |c| {
+            Ok::<_, crate::domain::Error>((
+                api_access::enable(c, &actor)?,
+                api_access::overview(c, actor.id)?,
+            ))
+        })
+        .await?;
+    render(
+        &req,
+        &me,
+        overview,
+        Step::ShowKey(issued.key.expose().to_owned()),
+    )
+}
+
+async fn regenerate(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let actor = actor(&me, &req);
+    let (issued, overview) = state
+        .db
+        .run(move |c| {
+            Ok::<_, crate::domain::Error>((
+                api_access::regenerate(c, &actor)?,
+                api_access::overview(c, actor.id)?,
+            ))
+        })
+        .await?;
+    render(
+        &req,
+        &me,
+        overview,
+        Step::ShowKey(issued.key.expose().to_owned()),
+    )
+}
+
+async fn turn_off(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let actor = actor(&me, &req);
+    let overview = state
+        .db
+        .run(move |c| {
+            api_access::turn_off(c, &actor)?;
+            api_access::overview(c, actor.id)
+        })
+        .await?;
+    let flash = Flash::success(
+        "API Access is off. Your key, and every link that contains it, no longer works.",
+    );
+    if is_htmx(&req) {
+        return render(&req, &me, overview, Step::Done(flash));
+    }
+    flash.set(&me.session)?;
+    Ok(redirect(API_ACCESS))
+}
+
+enum Step {
+    Show,
+    ConfirmRegenerate,
+    ConfirmTurnOff,
+    ShowKey(String),
+    Done(Flash),
+}
+
+async fn current(
+    state: &AppState,
+    me: &SignedIn,
+    req: &HttpRequest,
+    step: Step,
+) -> Result<HttpResponse, Error> {
+    let id = me.user.id;
+    let overview = state.db.run(move |c| api_access::overview(c, id)).await?;
+    render(req, me, overview, step)
+}
+
+fn actor(me: &SignedIn, req: &HttpRequest) -> Actor {
+    Actor {
+        id: me.user.id,
+        ip: client_ip(req),
+    }
+}
+
+/// The section for htmx, the whole page otherwise. A page with a key is never cached.
+fn render(
+    req: &HttpRequest,
+    me: &SignedIn,
+    overview: Overview,
+    step: Step,
+) -> Result<HttpResponse, Error> {
+    let layout = Layout::for_user(me)?;
+    let (key, off_notice) = access_view(&overview.access);
+    let mut section = ApiAccessSection {
+        csrf_token: layout.csrf_token.clone(),
+        key,
+        off_notice,
+        webhooks: overview.webhooks,
+        ..Default::default()
+    };
+    match step {
+        Step::Show => {}
+        Step::ConfirmRegenerate => section.confirm_regenerate = true,
+        Step::ConfirmTurnOff => section.confirm_turn_off = true,
+        Step::ShowKey(key) => section.new_key = Some(key),
+        Step::Done(flash) => section.flash = Some(flash),
+    }
+    let shows_key = section.new_key.is_some();
+    if is_htmx(req) {
+        return if shows_key {
+            html_no_store(&section)
+        } else {
+            html(&section)
+        };
+    }
+    let page = ApiAccessPage { layout, section };
+    if shows_key {
+        html_no_store(&page)
+    } else {
+        html(&page)
+    }
+}

@@ -1,0 +1,45 @@
+//! The portal's own scripts and styles, compiled into the binary so one file deploys keyport.
+//! File names carry a version, so browsers may cache them for a long time.
+
+use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
+use actix_web::{HttpResponse, web};
+
+use super::error::Error;
+
+pub const HTMX: &str = "/static/htmx-2.0.11.min.js";
+
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/htmx-2.0.11.min.js"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    ),
+];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/{name}", web::get().to(serve));
+}
+
+async fn serve(name: web::Path<String>) -> Result<HttpResponse, Error> {
+    let (_, mime, body) = FILES
+        .iter()
+        .find(|(n, _, _)| *n == name.as_str())
+        .ok_or_else(Error::not_found)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(ContentType(mime.parse().map_err(Error::internal)?))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(3600),
+        ]))
+        .body(*body))
+}
