@@ -93,7 +93,7 @@ pub fn app(
         .wrap(from_fn(web::access_log::log))
         .service(
             aw::scope(api::PREFIX)
-                .wrap(from_fn(api::json_errors))
+                .wrap(from_fn(web::error::json_errors))
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),
         )
@@ -102,6 +102,7 @@ pub fn app(
             aw::scope("")
                 .wrap(from_fn(web::csrf::protect))
                 .wrap(sessions)
+                .wrap(from_fn(web::error::html_errors))
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),
         )

@@ -8,7 +8,7 @@ use super::auth::ApiCaller;
 use crate::models::{Role, UserId};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(me));
+    cfg.service(web::resource("/me").get(me));
 }
 
 #[derive(Serialize)]

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::audit::{self, Actor};
 use super::keys::ApiKey;
 use super::{Error, Result};
-use crate::db::{DbConnection, is_unique_violation, now, write_transaction};
+use crate::db::{DbConnection, now, write_transaction};
 use crate::models::{ApiKeyRow, AuditAction, NewApiKey, RevokeReason, User, UserId};
 
 /// A user's API Access as their settings page shows it.
@@ -26,9 +26,6 @@ pub struct IssuedKey {
     pub row: ApiKeyRow,
 }
 
-/// Attempts at an insert that loses a race with another request for the same user (PostgreSQL
-/// READ COMMITTED); SQLite's write lock serialises them instead.
-const RACE_RETRIES: usize = 5;
 /// Last-used time and address are written at most once a minute per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
@@ -42,24 +39,19 @@ pub fn state(conn: &mut DbConnection, user: UserId) -> Result<ApiAccess> {
 
 pub fn enable(conn: &mut DbConnection, actor: &Actor) -> Result<IssuedKey> {
     write_transaction(conn, |conn| {
+        lock(conn, actor.id)?;
         if ApiKeyRow::active_for_user(conn, actor.id)?.is_some() {
             return Err(Error::Conflict(
                 "API Access is already on. Use Regenerate New Key to get a new key.".into(),
             ));
         }
-        let issued = issue(conn, actor.id).map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::Conflict("API Access is already on.".into())
-            } else {
-                e.into()
-            }
-        })?;
+        let issued = issue(conn, actor.id)?;
         audit::record(
             conn,
             actor,
             actor.id,
             AuditAction::ApiAccessEnabled,
-            Some(issued.row.prefix.as_str()),
+            Some(&issued.row.prefix),
         )?;
         Ok(issued)
     })
@@ -67,43 +59,36 @@ pub fn enable(conn: &mut DbConnection, actor: &Actor) -> Result<IssuedKey> {
 
 /// Replaces the active key: the old key, and every link that embeds it, fails at once.
 pub fn regenerate(conn: &mut DbConnection, actor: &Actor) -> Result<IssuedKey> {
-    for _ in 0..RACE_RETRIES {
-        let attempt = write_transaction(conn, |conn| {
-            let revoked = ApiKeyRow::revoke_active(
-                conn,
-                actor.id,
-                RevokeReason::Regenerated,
-                actor.id,
-                None,
-                now(),
-            )?;
-            if revoked == 0 {
-                return Err(Error::Conflict(
-                    "API Access is off. Enable API Access to get a key.".into(),
-                ));
-            }
-            let issued = issue(conn, actor.id)?;
-            audit::record(
-                conn,
-                actor,
-                actor.id,
-                AuditAction::KeyRegenerated,
-                Some(issued.row.prefix.as_str()),
-            )?;
-            Ok(issued)
-        });
-        match attempt {
-            Err(Error::Database(e)) if is_unique_violation(&e) => continue,
-            other => return other,
+    write_transaction(conn, |conn| {
+        lock(conn, actor.id)?;
+        let revoked = ApiKeyRow::revoke_active(
+            conn,
+            actor.id,
+            RevokeReason::Regenerated,
+            actor.id,
+            None,
+            now(),
+        )?;
+        if revoked == 0 {
+            return Err(Error::Conflict(
+                "API Access is off. Enable API Access to get a key.".into(),
+            ));
         }
-    }
-    Err(Error::Conflict(
-        "Another request changed this key at the same moment. Try again.".into(),
-    ))
+        let issued = issue(conn, actor.id)?;
+        audit::record(
+            conn,
+            actor,
+            actor.id,
+            AuditAction::KeyRegenerated,
+            Some(&issued.row.prefix),
+        )?;
+        Ok(issued)
+    })
 }
 
 pub fn turn_off(conn: &mut DbConnection, actor: &Actor) -> Result<()> {
     write_transaction(conn, |conn| {
+        lock(conn, actor.id)?;
         let revoked = ApiKeyRow::revoke_active(
             conn,
             actor.id,
@@ -129,9 +114,7 @@ pub fn clear(
     note: Option<&str>,
 ) -> Result<()> {
     write_transaction(conn, |conn| {
-        if User::find(conn, subject)?.is_none() {
-            return Err(Error::NotFound);
-        }
+        lock(conn, subject)?;
         let revoked =
             ApiKeyRow::revoke_active(conn, subject, RevokeReason::Cleared, admin.id, note, now())?;
         if revoked == 0 {
@@ -142,6 +125,15 @@ pub fn clear(
         audit::record(conn, admin, subject, AuditAction::ApiKeyCleared, note)?;
         Ok(())
     })
+}
+
+/// One change to a user's API Access at a time (see `User::lock`); no such user is NotFound.
+fn lock(conn: &mut DbConnection, user: UserId) -> Result<()> {
+    if User::lock(conn, user)? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// The user a key belongs to, if the key is active. Records when and from where it was used.

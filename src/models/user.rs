@@ -101,6 +101,16 @@ impl User {
             .optional()
     }
 
+    /// Locks the user's row until the transaction ends, so that concurrent changes to one
+    /// user's API Access run one after another on PostgreSQL (SQLite's write lock already does).
+    /// Returns false when there is no such user.
+    pub fn lock(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
+        diesel::update(users::table.find(id))
+            .set(users::id.eq(users::id))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
     pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
     }

@@ -17,15 +17,12 @@ use crate::models::{User, UserId, Webhook};
 pub const LIST: &str = "/admin/api-management";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(LIST, web::get().to(list))
-        .route("/admin/api-management/users/{id}", web::get().to(user))
-        .route(
-            "/admin/api-management/users/{id}/clear",
-            web::get().to(confirm_clear),
-        )
-        .route(
-            "/admin/api-management/users/{id}/clear",
-            web::post().to(clear),
+    cfg.service(web::resource(LIST).get(list))
+        .service(web::resource("/admin/api-management/users/{id}").get(user))
+        .service(
+            web::resource("/admin/api-management/users/{id}/clear")
+                .get(confirm_clear)
+                .post(clear),
         );
 }
 

@@ -1,8 +1,12 @@
 //! The one error type of the web layer. Browsers get an HTML page with the right status; the
-//! `/api` scope turns the same errors into `{"error": …}` (see `api::json_errors`).
+//! `/api` scope gets the same errors as `{"error": …}`. Two small middlewares make the
+//! framework's own errors (bad path, wrong method) take the same two shapes.
 
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header::{self, ContentType, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
@@ -96,6 +100,100 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
+}
+
+/// Who reads an error: a person in a browser, or a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    Html,
+    Json,
+}
+
+impl Error {
+    fn render(&self, surface: Surface) -> HttpResponse {
+        match surface {
+            Surface::Html => self.error_response(),
+            Surface::Json => {
+                let mut res = HttpResponse::build(self.status);
+                if self.status == StatusCode::UNAUTHORIZED {
+                    res.insert_header((
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer realm=\"keyport\""),
+                    ));
+                }
+                res.json(serde_json::json!({ "error": self.message }))
+            }
+        }
+    }
+}
+
+/// Under /api every error response, ours or the framework's, is `{"error": …}`.
+pub async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    reshape(next.call(req).await?, Surface::Json)
+}
+
+/// In the portal every error response is a page, including the framework's (405, 404).
+pub async fn html_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    reshape(next.call(req).await?, Surface::Html)
+}
+
+fn reshape(
+    res: ServiceResponse<impl MessageBody + 'static>,
+    surface: Surface,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = res.map_into_boxed_body();
+    let status = res.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return Ok(res);
+    }
+    let attached = res.response().error();
+    let ours = attached.and_then(|e| e.as_error::<Error>()).cloned();
+    let empty = matches!(
+        res.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
+    // Pages a handler rendered itself (a form shown again with a 401 or 422) stay as they are.
+    let already_shaped = match (&ours, surface) {
+        (Some(_), Surface::Html) => true,
+        (Some(_), Surface::Json) => false,
+        (None, _) => attached.is_none() && !empty,
+    };
+    if already_shaped {
+        return Ok(res);
+    }
+    let error = ours.unwrap_or_else(|| Error::new(status, framework_message(status)));
+    let (req, res) = res.into_parts();
+    let mut shaped = error.render(surface);
+    // Keep what the framework said about the request, such as `Allow` on a 405.
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && !shaped.headers().contains_key(name)
+        {
+            shaped.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(req, shaped))
+}
+
+fn framework_message(status: StatusCode) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "There is nothing here.".into(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "This address does not accept that kind of request.".into()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "The request is too large.".into(),
+        other => other
+            .canonical_reason()
+            .unwrap_or("The request could not be handled.")
+            .into(),
+    }
 }
 
 impl ResponseError for Error {

@@ -13,10 +13,9 @@ use crate::AppState;
 use crate::domain::{self, accounts};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/login", web::get().to(show))
-        .route("/login", web::post().to(submit))
-        .route("/logout", web::post().to(logout));
+    cfg.service(web::resource("/").get(home))
+        .service(web::resource("/login").get(show).post(submit))
+        .service(web::resource("/logout").post(logout));
 }
 
 #[derive(Template)]

@@ -15,22 +15,19 @@ use crate::models::Webhook;
 pub const API_ACCESS: &str = "/settings/api-access";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings", web::get().to(index))
-        .route(API_ACCESS, web::get().to(show))
-        .route("/settings/api-access/enable", web::post().to(enable))
-        .route(
-            "/settings/api-access/regenerate",
-            web::get().to(confirm_regenerate),
+    cfg.service(web::resource("/settings").get(index))
+        .service(web::resource(API_ACCESS).get(show))
+        .service(web::resource("/settings/api-access/enable").post(enable))
+        .service(
+            web::resource("/settings/api-access/regenerate")
+                .get(confirm_regenerate)
+                .post(regenerate),
         )
-        .route(
-            "/settings/api-access/regenerate",
-            web::post().to(regenerate),
-        )
-        .route(
-            "/settings/api-access/disable",
-            web::get().to(confirm_turn_off),
-        )
-        .route("/settings/api-access/disable", web::post().to(turn_off));
+        .service(
+            web::resource("/settings/api-access/disable")
+                .get(confirm_turn_off)
+                .post(turn_off),
+        );
 }
 
 #[derive(Template)]

@@ -13,8 +13,7 @@ use crate::AppState;
 use crate::domain::{self, setup};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/setup", web::get().to(show))
-        .route("/setup", web::post().to(submit));
+    cfg.service(web::resource("/setup").get(show).post(submit));
 }
 
 #[derive(Template)]

@@ -27,7 +27,7 @@ const FILES: &[(&str, &str, &str)] = &[
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/{name}", web::get().to(serve));
+    cfg.service(web::resource("/static/{name}").get(serve));
 }
 
 async fn serve(name: web::Path<String>) -> Result<HttpResponse, Error> {

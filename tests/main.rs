@@ -1,0 +1,12 @@
+//! keyport's integration tests: one binary, a module per area. Every test gets its own
+//! database (a SQLite file, or a PostgreSQL schema when KEYPORT_TEST_DATABASE_URL names one),
+//! so the suite runs in parallel.
+
+mod support;
+
+mod api_access;
+mod api_keys;
+mod api_management;
+mod auth;
+mod cli;
+mod serve;

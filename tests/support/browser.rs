@@ -1,0 +1,207 @@
+//! A browser that keeps cookies and sends each form's CSRF token, and an API client.
+
+use std::sync::Mutex;
+
+use reqwest::header::HeaderMap;
+use reqwest::redirect::Policy;
+
+/// What a browser got back.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("location")
+    }
+
+    /// The full key shown once after Enable API Access or Regenerate New Key.
+    pub fn shown_key(&self) -> String {
+        let marker = r#"id="new-key" class="mono" readonly value=""#;
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no key shown on the page:\n{}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').expect("end of the key") + start;
+        self.body[start..end].to_owned()
+    }
+
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+
+    /// The value of the first hidden csrf_token field.
+    fn csrf_token(&self) -> Option<String> {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self.body.find(marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    csrf: Mutex<Option<String>>,
+}
+
+impl Browser {
+    pub fn new(base: String) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("http client");
+        Self {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    async fn page(&self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("response body");
+        let page = Page {
+            status,
+            headers,
+            body,
+        };
+        if let Some(token) = page.csrf_token() {
+            *self.csrf.lock().expect("csrf lock") = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        self.page(response).await
+    }
+
+    /// GET as htmx does: the section, not the whole page.
+    pub async fn get_htmx(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .expect("GET");
+        self.page(response).await
+    }
+
+    /// Posts a form with the CSRF token of the last page seen (loading one if none was).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.token().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts as htmx does: the token in the X-CSRF-Token header, the section back.
+    pub async fn post_htmx(&self, path: &str) -> Page {
+        let token = self.token().await;
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(&[("", "")][..0])
+            .send()
+            .await
+            .expect("POST");
+        self.page(response).await
+    }
+
+    /// Posts exactly these fields: no token unless the test adds one.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        self.page(response).await
+    }
+
+    pub async fn token(&self) -> String {
+        if let Some(token) = self.csrf.lock().expect("csrf lock").clone() {
+            return token;
+        }
+        let page = self.get("/login").await;
+        page.csrf_token()
+            .unwrap_or_else(|| panic!("no CSRF token on the sign-in page:\n{}", page.body))
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.get("/login").await;
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+/// Where a program puts its key.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyIn {
+    Header,
+    Bearer,
+    Query,
+}
+
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        Self {
+            client: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub async fn get_me(&self, key: &str) -> reqwest::Response {
+        self.get_me_via(key, KeyIn::Header).await
+    }
+
+    pub async fn get_me_via(&self, key: &str, how: KeyIn) -> reqwest::Response {
+        let url = format!("{}/api/v1/me", self.base);
+        let request = match how {
+            KeyIn::Header => self.client.get(url).header("X-Api-Key", key),
+            KeyIn::Bearer => self.client.get(url).bearer_auth(key),
+            KeyIn::Query => self.client.get(url).query(&[("api_key", key)]),
+        };
+        request.send().await.expect("GET /api/v1/me")
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path_and_query}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+}

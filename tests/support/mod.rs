@@ -1,0 +1,153 @@
+//! `TestApp`: a keyport server on a fresh database, with a browser and an API client.
+
+mod browser;
+mod logs;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use keyport::config::WebSettings;
+use keyport::db::{DatabaseUrl, Db, DbConnection, PooledDb};
+use keyport::domain::accounts::{self, NewAccount};
+use keyport::models::{Role, UserId};
+
+pub use browser::{Api, Browser, KeyIn, Page};
+pub use logs::captured_logs;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub db: Db,
+    pub database_url: String,
+    server: actix_test::TestServer,
+    _database: TestDatabase,
+}
+
+/// A person in a test, with what they sign in with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: UserId,
+    pub email: String,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, schema } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// PostgreSQL when KEYPORT_TEST_DATABASE_URL is a postgres:// URL, SQLite otherwise.
+fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("KEYPORT_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let schema = unique("kp_test_");
+            let mut conn = diesel::PgConnection::establish(&url)
+                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {url}: {e}"));
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create test schema");
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+            (
+                scoped,
+                TestDatabase::Postgres {
+                    admin_url: url,
+                    schema,
+                },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("keyport.db").to_string_lossy().into_owned();
+            (path, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        logs::install();
+        let (database_url, database) = fresh_database();
+        let url = DatabaseUrl::parse(&database_url).expect("test database URL");
+        let db = Db::connect(&url, 8).expect("connect to the test database");
+        db.migrate().expect("migrate the test database");
+        let state = keyport::AppState::new(db.clone(), WebSettings::default()).expect("app state");
+        let server = actix_test::start(move || keyport::app(state.clone()));
+        Self {
+            db,
+            database_url,
+            server,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.url(""))
+    }
+
+    pub fn api(&self) -> Api {
+        Api::new(self.url(""))
+    }
+
+    pub fn conn(&self) -> PooledDb {
+        self.db.get().expect("database connection")
+    }
+
+    pub fn create_user(&self, role: Role, name: &str) -> TestUser {
+        let email = format!(
+            "{}@example.com",
+            unique(&name.to_lowercase().replace(' ', "."))
+        );
+        let mut conn = self.conn();
+        let user = accounts::create_user(
+            &mut conn,
+            &NewAccount {
+                email: &email,
+                name,
+                role,
+                password: PASSWORD,
+            },
+        )
+        .expect("create user");
+        TestUser {
+            id: user.id,
+            email: user.email,
+        }
+    }
+
+    /// A browser signed in as a new user with this role.
+    pub async fn signed_in(&self, role: Role, name: &str) -> (TestUser, Browser) {
+        let user = self.create_user(role, name);
+        let browser = self.browser();
+        let page = browser.sign_in(&user.email, PASSWORD).await;
+        assert_eq!(page.status, 303, "sign-in failed: {}", page.body);
+        (user, browser)
+    }
+
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        f(&mut self.conn())
+    }
+}
