@@ -138,11 +138,23 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it_on_the_server() {
         .await
         .expect("GET");
     assert_eq!(settings.status(), 200);
+    let cookie = session_cookie(&settings).await.unwrap_or(cookie);
+    let body = settings.text().await.expect("body");
+    let signed_in_token = body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token")
+        .to_owned();
+    assert_ne!(
+        signed_in_token, token,
+        "the CSRF token must change at sign-in"
+    );
 
     let out = client
         .post(app.url("/logout"))
         .header("cookie", &cookie)
-        .form(&[("csrf_token", token.as_str())])
+        .form(&[("csrf_token", signed_in_token.as_str())])
         .send()
         .await
         .expect("POST /logout");
@@ -302,4 +314,33 @@ async fn bad_form_input_gets_a_clear_error() {
     let page = browser.get("/no/such/page").await;
     assert_eq!(page.status, 404);
     assert!(page.contains("There is nothing here."));
+}
+
+#[actix_web::test]
+async fn an_idle_session_ends_and_the_csrf_token_changes_at_sign_in() {
+    use diesel::prelude::*;
+    use keyport::db::schema::sessions;
+
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::User, "Ida Idle");
+    let browser = app.browser();
+    let before = browser.token().await;
+    browser.sign_in(&user.email, PASSWORD).await;
+    let after = browser.token().await;
+    assert_ne!(before, after, "the CSRF token must change at sign-in");
+    assert_eq!(browser.get("/settings").await.status, 200);
+
+    // The idle timeout passes: the server-side session has expired.
+    let past = keyport::db::now() - chrono::Duration::minutes(1);
+    let expired = app
+        .with_conn(|c| {
+            diesel::update(sessions::table.filter(sessions::user_id.eq(user.id)))
+                .set(sessions::expires_at.eq(past))
+                .execute(c)
+        })
+        .expect("expire the session");
+    assert_eq!(expired, 1);
+    let page = browser.get("/settings").await;
+    assert_eq!(page.status, 303);
+    assert!(page.location().starts_with("/login"));
 }

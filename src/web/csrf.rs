@@ -33,6 +33,11 @@ pub fn token(session: &Session) -> Result<String, Error> {
     Ok(token)
 }
 
+/// Drops the token, so the next page gets a new one (at sign-in).
+pub fn forget(session: &Session) {
+    session.remove(SESSION_KEY);
+}
+
 #[derive(Deserialize)]
 struct CsrfField {
     csrf_token: Option<String>,

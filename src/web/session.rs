@@ -109,8 +109,9 @@ impl SessionStore for DbSessionStore {
         if updated == 1 {
             Ok(key)
         } else {
-            // The session ended meanwhile (signed out elsewhere, expired): start a new one.
-            self.save(state, ttl)
+            // The session ended while this request ran (signed out in another tab, expired).
+            // Its state must not bring it back: start an empty, signed-out one instead.
+            self.save(HashMap::new(), ttl)
                 .await
                 .map_err(|e| UpdateError::Other(e.into()))
         }
@@ -137,9 +138,11 @@ impl SessionStore for DbSessionStore {
     }
 }
 
-/// Marks the session as signed in as `user`, under a new session key (no fixation).
+/// Marks the session as signed in as `user`, under a new session key (no fixation) and with a
+/// new CSRF token.
 pub fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
     session.renew();
+    super::csrf::forget(session);
     session.insert(USER_ID, user.id.0)?;
     Ok(())
 }

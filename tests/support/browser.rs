@@ -151,10 +151,16 @@ impl Browser {
             .unwrap_or_else(|| panic!("no CSRF token on the sign-in page:\n{}", page.body))
     }
 
+    /// Signs in as a person does: the sign-in page, the form, and the page it leads to.
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
         self.get("/login").await;
-        self.post("/login", &[("email", email), ("password", password)])
-            .await
+        let page = self
+            .post("/login", &[("email", email), ("password", password)])
+            .await;
+        if page.status == 303 {
+            self.get(page.location()).await;
+        }
+        page
     }
 }
 
