@@ -215,7 +215,9 @@ async fn the_user_page_shows_key_state_audit_trail_and_webhooks() {
             "{column}"
         );
     }
-    assert!(page.contains("<td>Contact</td><td>Update</td>"));
+    assert!(page.contains(
+        r#"<td data-label="Entity">Contact</td><td data-label="Operation Type">Update</td>"#
+    ));
     assert!(page.contains("badge-Off"));
     assert!(page.contains("Enabled API Access"));
     assert!(page.contains(&format!("href=\"{url}/clear\">Clear API Key")));
@@ -231,7 +233,7 @@ async fn the_user_page_shows_key_state_audit_trail_and_webhooks() {
     assert!(page.contains("API key cleared."));
     assert!(page.contains("API Access is <strong>off</strong>"));
     assert!(
-        page.contains("Cleared API Key</td><td>Ada Admin</td><td>127.0.0.1</td>"),
+        page.contains(r#"Cleared API Key</td><td data-label="Who">Ada Admin</td><td data-label="From">127.0.0.1</td>"#),
         "{}",
         page.body
     );

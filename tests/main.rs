@@ -9,4 +9,5 @@ mod api_keys;
 mod api_management;
 mod auth;
 mod cli;
+mod pages;
 mod serve;

@@ -190,20 +190,30 @@ pub struct Staff(pub SignedIn);
 /// Admins: they may change what API Management shows.
 pub struct Admin(pub SignedIn);
 
+/// A signed-in person whose role passes `allowed`; everyone else signed in gets 403.
+fn with_role<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    allowed: fn(Role) -> bool,
+    wrap: fn(SignedIn) -> T,
+) -> LocalBoxFuture<'static, Result<T, Error>> {
+    let signed_in = SignedIn::from_request(req, payload);
+    Box::pin(async move {
+        let signed_in = signed_in.await?;
+        if allowed(signed_in.user.role) {
+            Ok(wrap(signed_in))
+        } else {
+            Err(Error::forbidden())
+        }
+    })
+}
+
 impl FromRequest for Staff {
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let signed_in = SignedIn::from_request(req, payload);
-        Box::pin(async move {
-            let signed_in = signed_in.await?;
-            if signed_in.user.role.is_staff() {
-                Ok(Staff(signed_in))
-            } else {
-                Err(Error::forbidden())
-            }
-        })
+        with_role(req, payload, Role::is_staff, Staff)
     }
 }
 
@@ -212,14 +222,6 @@ impl FromRequest for Admin {
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let signed_in = SignedIn::from_request(req, payload);
-        Box::pin(async move {
-            let signed_in = signed_in.await?;
-            if signed_in.user.role == Role::Admin {
-                Ok(Admin(signed_in))
-            } else {
-                Err(Error::forbidden())
-            }
-        })
+        with_role(req, payload, |role| role == Role::Admin, Admin)
     }
 }

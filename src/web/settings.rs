@@ -8,7 +8,9 @@ use super::pages::{Flash, Layout, client_ip, html, html_no_store, is_htmx, redir
 use super::session::SignedIn;
 use super::views::{KeyView, access_view};
 use crate::AppState;
-use crate::domain::api_access::{self, Overview};
+use crate::db::DbConnection;
+use crate::domain;
+use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::models::Webhook;
 
@@ -94,22 +96,7 @@ async fn enable(
     me: SignedIn,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let actor = actor(&me, &req);
-    let (issued, overview) = state
-        .db
-        .run(move |c| {
-            Ok::<_, crate::domain::Error>((
-                api_access::enable(c, &actor)?,
-                api_access::overview(c, actor.id)?,
-            ))
-        })
-        .await?;
-    render(
-        &req,
-        &me,
-        overview,
-        Step::ShowKey(issued.key.expose().to_owned()),
-    )
+    show_new_key(&state, &me, &req, api_access::enable).await
 }
 
 async fn regenerate(
@@ -117,19 +104,26 @@ async fn regenerate(
     me: SignedIn,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let actor = actor(&me, &req);
+    show_new_key(&state, &me, &req, api_access::regenerate).await
+}
+
+/// Issues a key (Enable API Access or Regenerate New Key) and shows it, once.
+async fn show_new_key(
+    state: &AppState,
+    me: &SignedIn,
+    req: &HttpRequest,
+    issue: fn(&mut DbConnection, &Actor) -> domain::Result<IssuedKey>,
+) -> Result<HttpResponse, Error> {
+    let actor = actor(me, req);
     let (issued, overview) = state
         .db
         .run(move |c| {
-            Ok::<_, crate::domain::Error>((
-                api_access::regenerate(c, &actor)?,
-                api_access::overview(c, actor.id)?,
-            ))
+            Ok::<_, domain::Error>((issue(c, &actor)?, api_access::overview(c, actor.id)?))
         })
         .await?;
     render(
-        &req,
-        &me,
+        req,
+        me,
         overview,
         Step::ShowKey(issued.key.expose().to_owned()),
     )

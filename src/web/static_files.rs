@@ -6,8 +6,6 @@ use actix_web::{HttpResponse, web};
 
 use super::error::Error;
 
-pub const HTMX: &str = "/static/htmx-2.0.11.min.js";
-
 const FILES: &[(&str, &str, &str)] = &[
     (
         "htmx-2.0.11.min.js",
@@ -23,6 +21,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../static/app.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
     ),
 ];
 
