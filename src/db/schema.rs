@@ -6,10 +6,16 @@ diesel::table! {
         email -> Text,
         email_normalized -> Text,
         name -> Text,
-        name_normalized -> Text,
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_search_terms (term, user_id) {
+        term -> Text,
+        user_id -> BigInt,
     }
 }
 
@@ -74,8 +80,10 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(webhooks -> users (user_id));
+diesel::joinable!(user_search_terms -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    user_search_terms,
     api_keys,
     webhooks,
     audit_events,

@@ -8,7 +8,7 @@ use argon2::password_hash::{
 };
 
 use super::{Error, Result};
-use crate::db::{DbConnection, is_unique_violation, now};
+use crate::db::{DbConnection, is_unique_violation, now, write_transaction};
 use crate::models::user::normalize;
 use crate::models::{NewUser, Role, User};
 
@@ -33,17 +33,16 @@ pub fn create_user(conn: &mut DbConnection, account: &NewAccount<'_>) -> Result<
     validate_name(name)?;
     validate_password(account.password)?;
     let password_hash = hash_password(account.password)?;
-    NewUser {
+    let new = NewUser {
         email,
         email_normalized: &normalize(email),
         name,
-        name_normalized: &normalize(name),
         password_hash: &password_hash,
         role: account.role,
         created_at: now(),
-    }
-    .insert(conn)
-    .map_err(|e| {
+    };
+    // The user and their search terms, together or not at all.
+    write_transaction(conn, |conn| new.insert(conn)).map_err(|e| {
         if is_unique_violation(&e) {
             Error::Conflict(format!("A user with the email {email} already exists."))
         } else {

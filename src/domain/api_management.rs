@@ -11,7 +11,7 @@ pub const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH_CHARS: usize = 254;
 const HISTORY_ROWS: i64 = 20;
 
-/// One page of users with API Access on, newest key first.
+/// One page of users with API Access on: newest key first, or in term order for a search.
 pub struct KeyPage {
     pub rows: Vec<(ApiKeyRow, UserSummary)>,
     /// The cursor for the next page, when there is one.
@@ -32,13 +32,22 @@ pub fn normalize_search(q: Option<&str>) -> Result<Option<String>> {
 }
 
 pub fn list(conn: &mut DbConnection, search: Option<&str>, after: Option<i64>) -> Result<KeyPage> {
-    let mut rows = ApiKeyRow::list_active(conn, search, after, PAGE_SIZE + 1)?;
-    let next_after = if rows.len() as i64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|(key, _)| key.id)
-    } else {
-        None
+    let limit = PAGE_SIZE + 1;
+    let mut rows = match search {
+        Some(search) => ApiKeyRow::search_active(conn, search, after.map(UserId), limit)?,
+        None => ApiKeyRow::list_active(conn, after, limit)?,
     };
+    if rows.len() as i64 <= PAGE_SIZE {
+        return Ok(KeyPage {
+            rows,
+            next_after: None,
+        });
+    }
+    rows.truncate(PAGE_SIZE as usize);
+    // The cursor is the last key in the list, or the last user in a search.
+    let next_after = rows
+        .last()
+        .map(|(key, user)| if search.is_some() { user.id.0 } else { key.id });
     Ok(KeyPage { rows, next_after })
 }
 

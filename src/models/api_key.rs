@@ -141,12 +141,10 @@ impl ApiKeyRow {
             .execute(conn)
     }
 
-    /// Users with API access on, newest key first, optionally only those whose email or name
-    /// starts with `search` (already normalised). Keyset pagination on the key id, and prefix
-    /// ranges on indexed columns, so the cost follows the page, not the table.
+    /// Users with API Access on, newest key first, after the key `after`. Walks the partial
+    /// index of active keys, so a page costs the same at any depth and any table size.
     pub fn list_active(
         conn: &mut DbConnection,
-        search: Option<&str>,
         after: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<ActiveKeyListing>> {
@@ -160,15 +158,56 @@ impl ApiKeyRow {
         if let Some(after) = after {
             query = query.filter(api_keys::id.lt(after));
         }
-        if let Some(search) = search {
-            let upper = format!("{search}\u{10FFFF}");
+        query.load(conn)
+    }
+
+    /// Users with API Access on who have a search term starting with `search` (already
+    /// normalised), in term order, after the user `after`. Each user is listed once, under their
+    /// first matching term. Walks the term index in order: a page costs the same however many
+    /// users match.
+    pub fn search_active(
+        conn: &mut DbConnection,
+        search: &str,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<ActiveKeyListing>> {
+        use crate::db::schema::user_search_terms as terms;
+        let upper = format!("{search}\u{10FFFF}");
+        let in_range = |term: terms::term| term.ge(search.to_owned()).and(term.lt(upper.clone()));
+        // Where the previous page ended: the term its last user was listed under.
+        let cursor = match after {
+            Some(user) => terms::table
+                .filter(terms::user_id.eq(user))
+                .filter(in_range(terms::term))
+                .select(diesel::dsl::min(terms::term))
+                .first::<Option<String>>(conn)?
+                .map(|term| (term, user)),
+            None => None,
+        };
+        let earlier = diesel::alias!(crate::db::schema::user_search_terms as earlier);
+        let mut query = terms::table
+            .inner_join(
+                api_keys::table.on(api_keys::user_id
+                    .eq(terms::user_id)
+                    .and(api_keys::revoked_at.is_null())),
+            )
+            .inner_join(users::table.on(users::id.eq(terms::user_id)))
+            .filter(in_range(terms::term))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                earlier
+                    .filter(earlier.field(terms::user_id).eq(terms::user_id))
+                    .filter(earlier.field(terms::term).ge(search.to_owned()))
+                    .filter(earlier.field(terms::term).lt(terms::term)),
+            )))
+            .select((Self::as_select(), UserSummary::as_select()))
+            .order((terms::term.asc(), terms::user_id.asc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some((term, user)) = cursor {
             query = query.filter(
-                users::email_normalized
-                    .ge(search.to_owned())
-                    .and(users::email_normalized.lt(upper.clone()))
-                    .or(users::name_normalized
-                        .ge(search.to_owned())
-                        .and(users::name_normalized.lt(upper))),
+                terms::term
+                    .gt(term.clone())
+                    .or(terms::term.eq(term).and(terms::user_id.gt(user))),
             );
         }
         query.load(conn)

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::db::schema::users;
+use crate::db::schema::{user_search_terms, users};
 
 #[derive(
     Debug,
@@ -57,15 +57,15 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub name: &'a str,
-    pub name_normalized: &'a str,
     pub password_hash: &'a str,
     pub role: Role,
     pub created_at: NaiveDateTime,
 }
 
 impl NewUser<'_> {
+    /// Inserts the user and the words API Management finds them by.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<User> {
-        diesel::insert_into(users::table)
+        let user: User = diesel::insert_into(users::table)
             .values(self)
             .returning((
                 users::id,
@@ -75,8 +75,33 @@ impl NewUser<'_> {
                 users::role,
                 users::created_at,
             ))
-            .get_result(conn)
+            .get_result(conn)?;
+        for term in search_terms(self.email, self.name) {
+            diesel::insert_into(user_search_terms::table)
+                .values((
+                    user_search_terms::term.eq(term),
+                    user_search_terms::user_id.eq(user.id),
+                ))
+                .execute(conn)?;
+        }
+        Ok(user)
     }
+}
+
+/// What a prefix search finds a user by: the email, its domain, the name, and each later
+/// word of the name ("hopper" finds Grace Hopper), lower-cased, without repeats.
+pub fn search_terms(email: &str, name: &str) -> Vec<String> {
+    let email = normalize(email);
+    let name = normalize(name);
+    let mut terms = vec![email.clone(), name.clone()];
+    if let Some((_, domain)) = email.split_once('@') {
+        terms.push(domain.to_owned());
+    }
+    terms.extend(name.split_whitespace().skip(1).map(str::to_owned));
+    terms.retain(|t| !t.is_empty());
+    terms.sort();
+    terms.dedup();
+    terms
 }
 
 /// Lower-cased text used for case-insensitive uniqueness and prefix search.

@@ -1,17 +1,25 @@
--- Times are UTC. Normalised columns hold the lower-cased text that search and
--- case-insensitive uniqueness use; the "C" collation makes prefix ranges index-friendly.
+-- Times are UTC. email_normalized holds the lower-cased email that case-insensitive
+-- uniqueness uses; the "C" collation makes prefix ranges index-friendly.
 CREATE TABLE users (
     id BIGSERIAL PRIMARY KEY,
     email TEXT NOT NULL,
     email_normalized TEXT COLLATE "C" NOT NULL,
     name TEXT NOT NULL,
-    name_normalized TEXT COLLATE "C" NOT NULL,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('user', 'admin', 'support')),
     created_at TIMESTAMP NOT NULL
 );
 CREATE UNIQUE INDEX users_email_normalized ON users (email_normalized);
-CREATE INDEX users_name_normalized ON users (name_normalized);
+
+-- Search in API Management: each user's searchable words (email, email domain, name, each
+-- later word of the name), lower-cased. A prefix search walks this index in order, so a page
+-- costs the same however many users match.
+CREATE TABLE user_search_terms (
+    term TEXT COLLATE "C" NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (term, user_id)
+);
+CREATE INDEX user_search_terms_user ON user_search_terms (user_id, term);
 
 CREATE TABLE api_keys (
     id BIGSERIAL PRIMARY KEY,

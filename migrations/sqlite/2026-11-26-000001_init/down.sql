@@ -4,4 +4,5 @@ DROP TABLE sessions;
 DROP TABLE audit_events;
 DROP TABLE webhooks;
 DROP TABLE api_keys;
+DROP TABLE user_search_terms;
 DROP TABLE users;
