@@ -184,6 +184,9 @@ impl ApiKeyRow {
                 .map(|term| (term, user)),
             None => None,
         };
+        let lower = cursor
+            .as_ref()
+            .map_or_else(|| search.to_owned(), |(term, _)| term.clone());
         let earlier = diesel::alias!(crate::db::schema::user_search_terms as earlier);
         let mut query = terms::table
             .inner_join(
@@ -192,7 +195,8 @@ impl ApiKeyRow {
                     .and(api_keys::revoked_at.is_null())),
             )
             .inner_join(users::table.on(users::id.eq(terms::user_id)))
-            .filter(in_range(terms::term))
+            // One lower bound, so the index range starts at the cursor, not at the first match.
+            .filter(terms::term.ge(lower).and(terms::term.lt(upper.clone())))
             .filter(diesel::dsl::not(diesel::dsl::exists(
                 earlier
                     .filter(earlier.field(terms::user_id).eq(terms::user_id))
@@ -204,11 +208,7 @@ impl ApiKeyRow {
             .limit(limit)
             .into_boxed();
         if let Some((term, user)) = cursor {
-            query = query.filter(
-                terms::term
-                    .gt(term.clone())
-                    .or(terms::term.eq(term).and(terms::user_id.gt(user))),
-            );
+            query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
         }
         query.load(conn)
     }
