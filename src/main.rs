@@ -39,14 +39,14 @@ enum Command {
 enum UserCommand {
     /// Create a user; prints the new user's id alone on the last line.
     Create {
-        #[arg(long)]
+        #[arg(long, env = "KEYPORT_USER_EMAIL")]
         email: String,
-        #[arg(long)]
+        #[arg(long, env = "KEYPORT_USER_NAME")]
         name: String,
-        #[arg(long, value_enum, default_value_t = RoleArg::User)]
+        #[arg(long, value_enum, env = "KEYPORT_USER_ROLE", default_value_t = RoleArg::User)]
         role: RoleArg,
         /// Read the password from standard input (required: passwords never go in arguments).
-        #[arg(long, required = true)]
+        #[arg(long, env = "KEYPORT_PASSWORD_STDIN", required = true)]
         password_stdin: bool,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -171,6 +171,8 @@ fn announce_first_start(db: &Db, args: &ServeArgs) -> Result<(), String> {
                 );
             }
             println!("API key of user@example.com (shown once): {}", demo.api_key);
+        } else {
+            println!("The database already has users, so no demo data was added.");
         }
         return Ok(());
     }

@@ -185,13 +185,19 @@ fn render(
     overview: Overview,
     step: Step,
 ) -> Result<HttpResponse, Error> {
-    let layout = Layout::for_user(me)?;
+    let mut layout = Layout::for_user(me)?;
     let (key, off_notice) = access_view(&overview.access);
     let mut section = ApiAccessSection {
         csrf_token: layout.csrf_token.clone(),
         key,
         off_notice,
         webhooks: overview.webhooks,
+        // htmx swaps only the section, so a pending message shows inside it.
+        flash: if is_htmx(req) {
+            layout.flash.take()
+        } else {
+            None
+        },
         ..Default::default()
     };
     match step {
