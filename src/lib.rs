@@ -86,9 +86,7 @@ pub fn app(
         .app_data(
             aw::JsonConfig::default()
                 .limit(256 * 1024)
-                .error_handler(|e, _| {
-                    Error::unprocessable(format!("The JSON body is not valid: {e}.")).into()
-                }),
+                .error_handler(|e, _| json_body_error(&e).into()),
         )
         .wrap(from_fn(web::access_log::log))
         .service(
@@ -106,4 +104,20 @@ pub fn app(
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),
         )
+}
+
+/// A JSON body the API cannot take: the wrong media type, too large, or not what was expected.
+fn json_body_error(e: &actix_web::error::JsonPayloadError) -> Error {
+    use actix_web::error::JsonPayloadError as E;
+    use actix_web::http::StatusCode;
+    match e {
+        E::ContentType => Error::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the body as JSON, with Content-Type: application/json.",
+        ),
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+            Error::new(StatusCode::PAYLOAD_TOO_LARGE, "The JSON body is too large.")
+        }
+        other => Error::unprocessable(format!("The JSON body is not valid: {other}.")),
+    }
 }

@@ -194,6 +194,7 @@ async fn the_user_page_shows_key_state_audit_trail_and_webhooks() {
             entity: Entity::Contact,
             operation_type: OperationType::Update,
             status: WebhookStatus::Off,
+            secret: &keyport::domain::keys::webhook_secret(),
             created_at: now(),
         }
         .insert(c)

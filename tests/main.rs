@@ -10,4 +10,6 @@ mod api_management;
 mod auth;
 mod cli;
 mod pages;
+mod records;
 mod serve;
+mod webhooks;

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod me;
+pub mod records;
+pub mod webhooks;
 
 use actix_web::{HttpResponse, web};
 
@@ -11,6 +13,8 @@ pub const PREFIX: &str = "/api/v1";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     me::routes(cfg);
+    records::routes(cfg);
+    webhooks::routes(cfg);
 }
 
 /// Unknown routes under /api.

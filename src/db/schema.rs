@@ -43,6 +43,8 @@ diesel::table! {
         entity -> Text,
         operation_type -> Text,
         status -> Text,
+        secret -> Text,
+        disabled_reason -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
@@ -78,7 +80,91 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    companies (id) {
+        id -> BigInt,
+        name -> Text,
+        website -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        company_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        title -> Text,
+        company_id -> Nullable<BigInt>,
+        status -> Text,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> BigInt,
+        event_type -> Text,
+        entity -> Text,
+        operation_type -> Text,
+        record_id -> BigInt,
+        data -> Text,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        webhook_id -> BigInt,
+        message_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        response_status -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(deliveries -> webhook_events (event_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(webhooks -> users (user_id));
 diesel::joinable!(user_search_terms -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -89,7 +175,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     sessions,
     setup_tokens,
-    instance_secrets
+    instance_secrets,
+    companies,
+    contacts,
+    jobs,
+    webhook_events,
+    deliveries,
+    delivery_attempts
 );
 
 diesel::table! {

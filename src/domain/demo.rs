@@ -77,6 +77,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<Option<Demo>> {
                 entity,
                 operation_type,
                 status,
+                secret: &super::keys::webhook_secret(),
                 created_at: now(),
             }
             .insert(conn)?;

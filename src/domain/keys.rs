@@ -94,6 +94,17 @@ pub fn random_token() -> (String, [u8; 32]) {
     (token, hash)
 }
 
+/// A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes.
+pub fn webhook_secret() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    OsRng.unwrap_err().fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,10 @@ pub mod api_management;
 pub mod audit;
 pub mod demo;
 pub mod keys;
+pub mod outbox;
+pub mod records;
 pub mod setup;
+pub mod webhooks;
 
 use crate::db::Unavailable;
 
@@ -20,6 +23,9 @@ pub enum Error {
     /// The input is wrong; the message says which part and why.
     #[error("{0}")]
     Invalid(String),
+    /// One field of the input is wrong.
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
     #[error("wrong email or password")]
     BadCredentials,
     #[error(transparent)]
@@ -29,3 +35,11 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A wrong field, in one line: `return Err(invalid("email", "must be an email address"))`.
+pub fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidField {
+        field,
+        reason: reason.into(),
+    }
+}

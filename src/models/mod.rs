@@ -3,6 +3,10 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod company;
+pub mod contact;
+pub mod delivery;
+pub mod job;
 pub mod session;
 pub mod setup_token;
 pub mod user;
@@ -11,7 +15,16 @@ pub mod webhook;
 pub use api_key::{ActiveKeyListing, ApiKeyRow, NewApiKey, RevokeReason};
 pub use audit_event::{AuditAction, AuditEvent, NewAuditEvent};
 pub use user::{NewUser, Role, User, UserId};
-pub use webhook::{Entity, NewWebhook, OperationType, Webhook, WebhookStatus};
+pub use webhook::{Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookStatus};
+
+/// For PATCH bodies: an absent field is `None` (leave it), `null` is `Some(None)` (clear it).
+pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
 
 /// An enum stored as text (with a CHECK constraint in the migrations), readable and writable on
 /// every backend through `String`'s own conversions.

@@ -8,19 +8,19 @@ use crate::db::schema::webhooks;
 
 super::text_enum! {
     /// The kind of record a webhook is about.
-    #[derive(Serialize)]
+    #[derive(Serialize, serde::Deserialize)]
     Entity { Contact = "Contact", Company = "Company", Job = "Job" }
 }
 
 super::text_enum! {
     /// The change to a record that a webhook is about.
-    #[derive(Serialize)]
+    #[derive(Serialize, serde::Deserialize)]
     OperationType { Create = "Create", Update = "Update", Delete = "Delete" }
 }
 
 super::text_enum! {
     /// A webhook that is Off sends nothing.
-    #[derive(Serialize)]
+    #[derive(Serialize, serde::Deserialize)]
     WebhookStatus { On = "On", Off = "Off" }
 }
 
@@ -34,6 +34,8 @@ pub struct Webhook {
     pub entity: Entity,
     pub operation_type: OperationType,
     pub status: WebhookStatus,
+    pub secret: String,
+    pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
 }
 
@@ -45,7 +47,20 @@ pub struct NewWebhook<'a> {
     pub entity: Entity,
     pub operation_type: OperationType,
     pub status: WebhookStatus,
+    pub secret: &'a str,
     pub created_at: NaiveDateTime,
+}
+
+/// What a PATCH may change; absent fields stay as they are.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub entity: Option<Entity>,
+    pub operation_type: Option<OperationType>,
+    pub status: Option<WebhookStatus>,
+    /// `Some(None)` clears why keyport turned it off (when someone turns it on again).
+    pub disabled_reason: Option<Option<String>>,
 }
 
 impl NewWebhook<'_> {
@@ -59,6 +74,8 @@ impl NewWebhook<'_> {
                 webhooks::entity,
                 webhooks::operation_type,
                 webhooks::status,
+                webhooks::secret,
+                webhooks::disabled_reason,
                 webhooks::created_at,
             ))
             .get_result(conn)
@@ -66,6 +83,65 @@ impl NewWebhook<'_> {
 }
 
 impl Webhook {
+    /// The webhooks that send for this kind of change right now: On, and their owner's API
+    /// Access on.
+    pub fn sending_for(
+        conn: &mut DbConnection,
+        entity: Entity,
+        operation: OperationType,
+    ) -> QueryResult<Vec<i64>> {
+        use crate::db::schema::api_keys;
+        webhooks::table
+            .inner_join(
+                api_keys::table.on(api_keys::user_id
+                    .eq(webhooks::user_id)
+                    .and(api_keys::revoked_at.is_null())),
+            )
+            .filter(webhooks::entity.eq(entity))
+            .filter(webhooks::operation_type.eq(operation))
+            .filter(webhooks::status.eq(WebhookStatus::On))
+            .select(webhooks::id)
+            .load(conn)
+    }
+
+    /// The user's webhook with this id; another user's is None, as if it did not exist.
+    pub fn find_owned(
+        conn: &mut DbConnection,
+        user: UserId,
+        id: i64,
+    ) -> QueryResult<Option<Webhook>> {
+        webhooks::table
+            .filter(webhooks::id.eq(id))
+            .filter(webhooks::user_id.eq(user))
+            .select(Webhook::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn update_owned(
+        conn: &mut DbConnection,
+        user: UserId,
+        id: i64,
+        changes: &WebhookChanges,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            webhooks::table
+                .filter(webhooks::id.eq(id))
+                .filter(webhooks::user_id.eq(user)),
+        )
+        .set(changes)
+        .execute(conn)
+    }
+
+    pub fn delete_owned(conn: &mut DbConnection, user: UserId, id: i64) -> QueryResult<usize> {
+        diesel::delete(
+            webhooks::table
+                .filter(webhooks::id.eq(id))
+                .filter(webhooks::user_id.eq(user)),
+        )
+        .execute(conn)
+    }
+
     /// The webhooks subscribed to a user, oldest first (the order they were added).
     pub fn for_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<Webhook>> {
         webhooks::table

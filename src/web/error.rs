@@ -18,6 +18,8 @@ pub struct Error {
     pub message: String,
     /// Where to send a browser instead of showing a page (sign-in required).
     redirect: Option<String>,
+    /// The input field that is wrong, for programs (`{"error": …, "field": …}`).
+    field: Option<&'static str>,
 }
 
 impl Error {
@@ -26,6 +28,7 @@ impl Error {
             status,
             message: message.into(),
             redirect: None,
+            field: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -121,7 +124,12 @@ impl Error {
                         HeaderValue::from_static("Bearer realm=\"keyport\""),
                     ));
                 }
-                res.json(serde_json::json!({ "error": self.message }))
+                match self.field {
+                    Some(field) => {
+                        res.json(serde_json::json!({ "error": self.message, "field": field }))
+                    }
+                    None => res.json(serde_json::json!({ "error": self.message })),
+                }
             }
         }
     }
@@ -226,6 +234,11 @@ impl From<domain::Error> for Error {
             domain::Error::NotFound => Error::not_found(),
             domain::Error::Conflict(m) => Error::conflict(m),
             domain::Error::Invalid(m) => Error::unprocessable(m),
+            domain::Error::InvalidField { field, reason } => {
+                let mut error = Error::unprocessable(format!("{field}: {reason}"));
+                error.field = Some(field);
+                error
+            }
             domain::Error::BadCredentials => Error::unauthorized("Wrong email or password."),
             domain::Error::Database(e) => Error::internal(e),
             domain::Error::Unavailable(e) => Error::unavailable(e),

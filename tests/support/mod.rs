@@ -147,6 +147,16 @@ impl TestApp {
         (user, browser)
     }
 
+    /// A user with API Access on, and their key.
+    pub async fn user_with_key(&self, name: &str) -> (TestUser, String) {
+        let (user, browser) = self.signed_in(Role::User, name).await;
+        let key = browser
+            .post("/settings/api-access/enable", &[])
+            .await
+            .shown_key();
+        (user, key)
+    }
+
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
         f(&mut self.conn())
     }

@@ -49,6 +49,10 @@ CREATE TABLE webhooks (
     entity TEXT NOT NULL CHECK (entity IN ('Contact', 'Company', 'Job')),
     operation_type TEXT NOT NULL CHECK (operation_type IN ('Create', 'Update', 'Delete')),
     status TEXT NOT NULL CHECK (status IN ('On', 'Off')),
+    -- The Standard Webhooks signing secret (whsec_…); shown to the owner on demand.
+    secret TEXT NOT NULL,
+    -- Why keyport turned the webhook off itself (410 Gone, failing for too long), if it did.
+    disabled_reason TEXT,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX webhooks_user ON webhooks (user_id, id);

@@ -1,0 +1,315 @@
+//! The product's records (contacts, companies, jobs): validated changes, each written with
+//! its webhook event in one transaction.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Error, Result, invalid, outbox};
+use crate::db::{DbConnection, now, write_transaction};
+use crate::models::company::{Company, CompanyFields};
+use crate::models::contact::{Contact, ContactFields};
+use crate::models::job::{Job, JobFields};
+use crate::models::{Entity, OperationType, UserId};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_URL_BYTES: usize = 2048;
+
+/// What the records API needs of each kind of record.
+pub trait Record: Serialize + Send + Sized + 'static {
+    const ENTITY: Entity;
+    /// The fields a program sends, for POST (required ones present) and PATCH (any subset).
+    type Fields: DeserializeOwned + Send + 'static;
+
+    fn id(&self) -> i64;
+    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>>;
+    fn page(
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<Self>>;
+    /// Checks the fields; `creating` says whether required fields must be present.
+    fn validate(conn: &mut DbConnection, fields: &mut Self::Fields, creating: bool) -> Result<()>;
+    fn insert(
+        conn: &mut DbConnection,
+        fields: &Self::Fields,
+        by: UserId,
+    ) -> diesel::QueryResult<Self>;
+    fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &Self::Fields,
+        by: UserId,
+    ) -> diesel::QueryResult<Option<Self>>;
+    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize>;
+}
+
+pub fn get<R: Record>(conn: &mut DbConnection, id: i64) -> Result<R> {
+    R::find(conn, id)?.ok_or(Error::NotFound)
+}
+
+pub fn page<R: Record>(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> Result<Vec<R>> {
+    Ok(R::page(conn, after, limit)?)
+}
+
+pub fn create<R: Record>(
+    conn: &mut DbConnection,
+    actor: UserId,
+    mut fields: R::Fields,
+) -> Result<R> {
+    write_transaction(conn, |conn| {
+        R::validate(conn, &mut fields, true)?;
+        let record = R::insert(conn, &fields, actor)?;
+        outbox::publish(
+            conn,
+            R::ENTITY,
+            OperationType::Create,
+            record.id(),
+            &record,
+            actor,
+        )?;
+        Ok(record)
+    })
+}
+
+pub fn update<R: Record>(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: i64,
+    mut fields: R::Fields,
+) -> Result<R> {
+    write_transaction(conn, |conn| {
+        R::find(conn, id)?.ok_or(Error::NotFound)?;
+        R::validate(conn, &mut fields, false)?;
+        let record = R::update(conn, id, &fields, actor)?.ok_or(Error::NotFound)?;
+        outbox::publish(conn, R::ENTITY, OperationType::Update, id, &record, actor)?;
+        Ok(record)
+    })
+}
+
+/// Deletes the record; its webhook event carries the record as it was.
+pub fn delete<R: Record>(conn: &mut DbConnection, actor: UserId, id: i64) -> Result<()> {
+    write_transaction(conn, |conn| {
+        let record = R::find(conn, id)?.ok_or(Error::NotFound)?;
+        R::delete(conn, id)?;
+        outbox::publish(conn, R::ENTITY, OperationType::Delete, id, &record, actor)?;
+        Ok(())
+    })
+}
+
+/// A required text field: trimmed, present when creating, never emptied.
+fn required_text(
+    field: &'static str,
+    value: &mut Option<String>,
+    creating: bool,
+    max: usize,
+) -> Result<()> {
+    match value {
+        None if creating => Err(invalid(field, "is required")),
+        None => Ok(()),
+        Some(text) => {
+            *text = text.trim().to_owned();
+            check_text(field, text, max)?;
+            if text.is_empty() {
+                Err(invalid(field, "must not be empty"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An optional text field: trimmed; an empty string clears it.
+fn optional_text(
+    field: &'static str,
+    value: &mut Option<Option<String>>,
+    max: usize,
+) -> Result<()> {
+    if let Some(Some(text)) = value {
+        *text = text.trim().to_owned();
+        check_text(field, text, max)?;
+        if text.is_empty() {
+            *value = Some(None);
+        }
+    }
+    Ok(())
+}
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<()> {
+    if text.chars().count() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+fn existing_company(conn: &mut DbConnection, company_id: Option<Option<i64>>) -> Result<()> {
+    if let Some(Some(id)) = company_id
+        && Company::find(conn, id)?.is_none()
+    {
+        return Err(invalid("company_id", format!("there is no company {id}")));
+    }
+    Ok(())
+}
+
+impl Record for Contact {
+    const ENTITY: Entity = Entity::Contact;
+    type Fields = ContactFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
+        Contact::find(conn, id)
+    }
+    fn page(
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<Self>> {
+        Contact::page(conn, after, limit)
+    }
+    fn validate(conn: &mut DbConnection, f: &mut ContactFields, creating: bool) -> Result<()> {
+        required_text("first_name", &mut f.first_name, creating, 100)?;
+        required_text("last_name", &mut f.last_name, creating, 100)?;
+        optional_text("email", &mut f.email, 254)?;
+        if let Some(Some(email)) = &f.email
+            && !looks_like_email(email)
+        {
+            return Err(invalid(
+                "email",
+                "must be an email address like name@example.com",
+            ));
+        }
+        optional_text("phone", &mut f.phone, 32)?;
+        if let Some(Some(phone)) = &f.phone
+            && !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
+            return Err(invalid(
+                "phone",
+                "may contain only digits, spaces and + - ( ) .",
+            ));
+        }
+        existing_company(conn, f.company_id)
+    }
+    fn insert(
+        conn: &mut DbConnection,
+        fields: &ContactFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Self> {
+        Contact::insert(conn, fields, by, now())
+    }
+    fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &ContactFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Option<Self>> {
+        Contact::update(conn, id, fields, by, now())
+    }
+    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
+        Contact::delete(conn, id)
+    }
+}
+
+impl Record for Company {
+    const ENTITY: Entity = Entity::Company;
+    type Fields = CompanyFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
+        Company::find(conn, id)
+    }
+    fn page(
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<Self>> {
+        Company::page(conn, after, limit)
+    }
+    fn validate(_: &mut DbConnection, f: &mut CompanyFields, creating: bool) -> Result<()> {
+        required_text("name", &mut f.name, creating, MAX_NAME_CHARS)?;
+        optional_text("website", &mut f.website, MAX_URL_BYTES)?;
+        if let Some(Some(website)) = &f.website
+            && !url::Url::parse(website)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return Err(invalid("website", "must be an http or https address"));
+        }
+        Ok(())
+    }
+    fn insert(
+        conn: &mut DbConnection,
+        fields: &CompanyFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Self> {
+        Company::insert(conn, fields, by, now())
+    }
+    fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &CompanyFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Option<Self>> {
+        Company::update(conn, id, fields, by, now())
+    }
+    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
+        Company::delete(conn, id)
+    }
+}
+
+impl Record for Job {
+    const ENTITY: Entity = Entity::Job;
+    type Fields = JobFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
+        Job::find(conn, id)
+    }
+    fn page(
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<Self>> {
+        Job::page(conn, after, limit)
+    }
+    fn validate(conn: &mut DbConnection, f: &mut JobFields, creating: bool) -> Result<()> {
+        required_text("title", &mut f.title, creating, MAX_NAME_CHARS)?;
+        existing_company(conn, f.company_id)
+    }
+    fn insert(
+        conn: &mut DbConnection,
+        fields: &JobFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Self> {
+        Job::insert(conn, fields, by, now())
+    }
+    fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &JobFields,
+        by: UserId,
+    ) -> diesel::QueryResult<Option<Self>> {
+        Job::update(conn, id, fields, by, now())
+    }
+    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
+        Job::delete(conn, id)
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !email.contains(char::is_whitespace)
+    })
+}

@@ -1,0 +1,113 @@
+//! Webhook subscriptions: a user adds, changes and removes their own; nobody sees another's.
+
+use serde::Deserialize;
+
+use super::keys::webhook_secret;
+use super::{Error, Result, invalid};
+use crate::db::{DbConnection, now, write_transaction};
+use crate::models::{
+    Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
+};
+
+const MAX_URL_BYTES: usize = 2048;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    pub url: String,
+    pub entity: Entity,
+    pub operation_type: OperationType,
+    pub status: Option<WebhookStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionChanges {
+    pub url: Option<String>,
+    pub entity: Option<Entity>,
+    pub operation_type: Option<OperationType>,
+    pub status: Option<WebhookStatus>,
+}
+
+/// The rules a webhook URL follows when it is saved. Where it may connect is checked again at
+/// delivery, on the address actually connected to.
+pub fn validate_url(url: &str) -> Result<String> {
+    let url = url.trim();
+    if url.len() > MAX_URL_BYTES {
+        return Err(invalid(
+            "url",
+            format!("must be at most {MAX_URL_BYTES} bytes"),
+        ));
+    }
+    let parsed =
+        url::Url::parse(url).map_err(|e| invalid("url", format!("is not a valid URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("url", "must start with http:// or https://"));
+    }
+    if parsed.host().is_none() {
+        return Err(invalid("url", "must name a host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("url", "must not contain a user name or password"));
+    }
+    Ok(parsed.to_string())
+}
+
+pub fn list(conn: &mut DbConnection, owner: UserId) -> Result<Vec<Webhook>> {
+    Ok(Webhook::for_user(conn, owner)?)
+}
+
+pub fn get(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<Webhook> {
+    Webhook::find_owned(conn, owner, id)?.ok_or(Error::NotFound)
+}
+
+pub fn create(conn: &mut DbConnection, owner: UserId, new: NewSubscription) -> Result<Webhook> {
+    let url = validate_url(&new.url)?;
+    Ok(NewWebhook {
+        user_id: owner,
+        url: &url,
+        entity: new.entity,
+        operation_type: new.operation_type,
+        status: new.status.unwrap_or(WebhookStatus::On),
+        secret: &webhook_secret(),
+        created_at: now(),
+    }
+    .insert(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    owner: UserId,
+    id: i64,
+    changes: SubscriptionChanges,
+) -> Result<Webhook> {
+    let url = changes.url.as_deref().map(validate_url).transpose()?;
+    write_transaction(conn, |conn| {
+        get(conn, owner, id)?;
+        let turned_on = changes.status == Some(WebhookStatus::On);
+        let changes = WebhookChanges {
+            url,
+            entity: changes.entity,
+            operation_type: changes.operation_type,
+            status: changes.status,
+            // Turning it on again clears why keyport had turned it off.
+            disabled_reason: turned_on.then_some(None),
+        };
+        // An empty PATCH changes nothing and answers with the webhook as it is.
+        if changes_anything(&changes) {
+            Webhook::update_owned(conn, owner, id, &changes)?;
+        }
+        get(conn, owner, id)
+    })
+}
+
+fn changes_anything(c: &WebhookChanges) -> bool {
+    c.url.is_some() || c.entity.is_some() || c.operation_type.is_some() || c.status.is_some()
+}
+
+pub fn delete(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<()> {
+    match Webhook::delete_owned(conn, owner, id)? {
+        0 => Err(Error::NotFound),
+        _ => Ok(()),
+    }
+}

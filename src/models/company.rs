@@ -1,0 +1,94 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::user::UserId;
+use crate::db::DbConnection;
+use crate::db::schema::companies;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = companies)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    pub website: Option<String>,
+    pub created_by: Option<UserId>,
+    pub updated_by: Option<UserId>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields a program sets; absent optional fields stay as they are on PATCH.
+#[derive(Debug, Default, Deserialize, AsChangeset)]
+#[diesel(table_name = companies)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyFields {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    pub website: Option<Option<String>>,
+}
+
+impl Company {
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+        companies::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
+        companies::table
+            .filter(companies::id.gt(after.unwrap_or(0)))
+            .order(companies::id.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Inserts a company from validated fields (name present).
+    pub fn insert(
+        conn: &mut DbConnection,
+        fields: &CompanyFields,
+        by: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Self> {
+        let id: i64 = diesel::insert_into(companies::table)
+            .values((
+                companies::name.eq(fields.name.as_deref().unwrap_or_default()),
+                companies::website.eq(fields.website.clone().flatten()),
+                companies::created_by.eq(by),
+                companies::updated_by.eq(by),
+                companies::created_at.eq(at),
+                companies::updated_at.eq(at),
+            ))
+            .returning(companies::id)
+            .get_result(conn)?;
+        companies::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+    }
+
+    pub fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &CompanyFields,
+        by: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<Self>> {
+        diesel::update(companies::table.find(id))
+            .set((
+                fields,
+                companies::updated_by.eq(by),
+                companies::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Self::find(conn, id)
+    }
+
+    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+        diesel::delete(companies::table.find(id)).execute(conn)
+    }
+}

@@ -1,0 +1,97 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::user::UserId;
+use crate::db::DbConnection;
+use crate::db::schema::jobs;
+
+super::text_enum! {
+    /// Where a job stands.
+    #[derive(Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    JobStatus { Open = "open", OnHold = "on_hold", Closed = "closed" }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = jobs)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Job {
+    pub id: i64,
+    pub title: String,
+    pub company_id: Option<i64>,
+    pub status: JobStatus,
+    pub created_by: Option<UserId>,
+    pub updated_by: Option<UserId>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields a program sets; absent fields stay as they are on PATCH, `null` clears.
+#[derive(Debug, Default, Deserialize, AsChangeset)]
+#[diesel(table_name = jobs)]
+#[serde(deny_unknown_fields)]
+pub struct JobFields {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    pub company_id: Option<Option<i64>>,
+    pub status: Option<JobStatus>,
+}
+
+impl Job {
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+        jobs::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
+        jobs::table
+            .filter(jobs::id.gt(after.unwrap_or(0)))
+            .order(jobs::id.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Inserts a job from validated fields (title present; status defaults to open).
+    pub fn insert(
+        conn: &mut DbConnection,
+        fields: &JobFields,
+        by: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Self> {
+        let id: i64 = diesel::insert_into(jobs::table)
+            .values((
+                jobs::title.eq(fields.title.as_deref().unwrap_or_default()),
+                jobs::company_id.eq(fields.company_id.flatten()),
+                jobs::status.eq(fields.status.unwrap_or(JobStatus::Open)),
+                jobs::created_by.eq(by),
+                jobs::updated_by.eq(by),
+                jobs::created_at.eq(at),
+                jobs::updated_at.eq(at),
+            ))
+            .returning(jobs::id)
+            .get_result(conn)?;
+        jobs::table.find(id).select(Self::as_select()).first(conn)
+    }
+
+    pub fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        fields: &JobFields,
+        by: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<Self>> {
+        diesel::update(jobs::table.find(id))
+            .set((fields, jobs::updated_by.eq(by), jobs::updated_at.eq(at)))
+            .execute(conn)?;
+        Self::find(conn, id)
+    }
+
+    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+        diesel::delete(jobs::table.find(id)).execute(conn)
+    }
+}
