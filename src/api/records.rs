@@ -69,7 +69,7 @@ async fn list<R: Record>(
         .await?;
     let next_after = if data.len() as i64 > limit {
         data.truncate(limit as usize);
-        data.last().map(Record::id)
+        data.last().map(R::id)
     } else {
         None
     };

@@ -1,46 +1,21 @@
 //! The product's records (contacts, companies, jobs): validated changes, each written with
 //! its webhook event in one transaction.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
 use super::{Error, Result, invalid, outbox};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::company::{Company, CompanyFields};
 use crate::models::contact::{Contact, ContactFields};
 use crate::models::job::{Job, JobFields};
-use crate::models::{Entity, OperationType, UserId};
+use crate::models::{Entity, OperationType, RecordTable, UserId};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_URL_BYTES: usize = 2048;
 
-/// What the records API needs of each kind of record.
-pub trait Record: Serialize + Send + Sized + 'static {
+/// A kind of record the API serves: how it is stored, and what makes its fields valid.
+pub trait Record: RecordTable {
     const ENTITY: Entity;
-    /// The fields a program sends, for POST (required ones present) and PATCH (any subset).
-    type Fields: DeserializeOwned + Send + 'static;
-
-    fn id(&self) -> i64;
-    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>>;
-    fn page(
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-    ) -> diesel::QueryResult<Vec<Self>>;
-    /// Checks the fields; `creating` says whether required fields must be present.
+    /// Checks (and trims) the fields; `creating` says whether required fields must be present.
     fn validate(conn: &mut DbConnection, fields: &mut Self::Fields, creating: bool) -> Result<()>;
-    fn insert(
-        conn: &mut DbConnection,
-        fields: &Self::Fields,
-        by: UserId,
-    ) -> diesel::QueryResult<Self>;
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &Self::Fields,
-        by: UserId,
-    ) -> diesel::QueryResult<Option<Self>>;
-    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize>;
 }
 
 pub fn get<R: Record>(conn: &mut DbConnection, id: i64) -> Result<R> {
@@ -58,7 +33,7 @@ pub fn create<R: Record>(
 ) -> Result<R> {
     write_transaction(conn, |conn| {
         R::validate(conn, &mut fields, true)?;
-        let record = R::insert(conn, &fields, actor)?;
+        let record = R::insert(conn, &fields, actor, now())?;
         outbox::publish(
             conn,
             R::ENTITY,
@@ -80,7 +55,7 @@ pub fn update<R: Record>(
     write_transaction(conn, |conn| {
         R::find(conn, id)?.ok_or(Error::NotFound)?;
         R::validate(conn, &mut fields, false)?;
-        let record = R::update(conn, id, &fields, actor)?.ok_or(Error::NotFound)?;
+        let record = R::update(conn, id, &fields, actor, now())?.ok_or(Error::NotFound)?;
         outbox::publish(conn, R::ENTITY, OperationType::Update, id, &record, actor)?;
         Ok(record)
     })
@@ -155,21 +130,7 @@ fn existing_company(conn: &mut DbConnection, company_id: Option<Option<i64>>) ->
 
 impl Record for Contact {
     const ENTITY: Entity = Entity::Contact;
-    type Fields = ContactFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
-        Contact::find(conn, id)
-    }
-    fn page(
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-    ) -> diesel::QueryResult<Vec<Self>> {
-        Contact::page(conn, after, limit)
-    }
     fn validate(conn: &mut DbConnection, f: &mut ContactFields, creating: bool) -> Result<()> {
         required_text("first_name", &mut f.first_name, creating, 100)?;
         required_text("last_name", &mut f.last_name, creating, 100)?;
@@ -195,43 +156,11 @@ impl Record for Contact {
         }
         existing_company(conn, f.company_id)
     }
-    fn insert(
-        conn: &mut DbConnection,
-        fields: &ContactFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Self> {
-        Contact::insert(conn, fields, by, now())
-    }
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &ContactFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Option<Self>> {
-        Contact::update(conn, id, fields, by, now())
-    }
-    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
-        Contact::delete(conn, id)
-    }
 }
 
 impl Record for Company {
     const ENTITY: Entity = Entity::Company;
-    type Fields = CompanyFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
-        Company::find(conn, id)
-    }
-    fn page(
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-    ) -> diesel::QueryResult<Vec<Self>> {
-        Company::page(conn, after, limit)
-    }
     fn validate(_: &mut DbConnection, f: &mut CompanyFields, creating: bool) -> Result<()> {
         required_text("name", &mut f.name, creating, MAX_NAME_CHARS)?;
         optional_text("website", &mut f.website, MAX_URL_BYTES)?;
@@ -243,64 +172,14 @@ impl Record for Company {
         }
         Ok(())
     }
-    fn insert(
-        conn: &mut DbConnection,
-        fields: &CompanyFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Self> {
-        Company::insert(conn, fields, by, now())
-    }
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &CompanyFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Option<Self>> {
-        Company::update(conn, id, fields, by, now())
-    }
-    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
-        Company::delete(conn, id)
-    }
 }
 
 impl Record for Job {
     const ENTITY: Entity = Entity::Job;
-    type Fields = JobFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn find(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
-        Job::find(conn, id)
-    }
-    fn page(
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-    ) -> diesel::QueryResult<Vec<Self>> {
-        Job::page(conn, after, limit)
-    }
     fn validate(conn: &mut DbConnection, f: &mut JobFields, creating: bool) -> Result<()> {
         required_text("title", &mut f.title, creating, MAX_NAME_CHARS)?;
         existing_company(conn, f.company_id)
-    }
-    fn insert(
-        conn: &mut DbConnection,
-        fields: &JobFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Self> {
-        Job::insert(conn, fields, by, now())
-    }
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &JobFields,
-        by: UserId,
-    ) -> diesel::QueryResult<Option<Self>> {
-        Job::update(conn, id, fields, by, now())
-    }
-    fn delete(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<usize> {
-        Job::delete(conn, id)
     }
 }
 

@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::RecordTable;
 use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::companies;
@@ -29,8 +30,14 @@ pub struct CompanyFields {
     pub website: Option<Option<String>>,
 }
 
-impl Company {
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+impl RecordTable for Company {
+    type Fields = CompanyFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
         companies::table
             .find(id)
             .select(Self::as_select())
@@ -38,7 +45,7 @@ impl Company {
             .optional()
     }
 
-    pub fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
+    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
         companies::table
             .filter(companies::id.gt(after.unwrap_or(0)))
             .order(companies::id.asc())
@@ -48,7 +55,7 @@ impl Company {
     }
 
     /// Inserts a company from validated fields (name present).
-    pub fn insert(
+    fn insert(
         conn: &mut DbConnection,
         fields: &CompanyFields,
         by: UserId,
@@ -71,7 +78,7 @@ impl Company {
             .first(conn)
     }
 
-    pub fn update(
+    fn update(
         conn: &mut DbConnection,
         id: i64,
         fields: &CompanyFields,
@@ -85,10 +92,10 @@ impl Company {
                 companies::updated_at.eq(at),
             ))
             .execute(conn)?;
-        Self::find(conn, id)
+        <Self as RecordTable>::find(conn, id)
     }
 
-    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         diesel::delete(companies::table.find(id)).execute(conn)
     }
 }

@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::RecordTable;
 use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::contacts;
@@ -37,8 +38,14 @@ pub struct ContactFields {
     pub company_id: Option<Option<i64>>,
 }
 
-impl Contact {
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+impl RecordTable for Contact {
+    type Fields = ContactFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
         contacts::table
             .find(id)
             .select(Self::as_select())
@@ -46,7 +53,7 @@ impl Contact {
             .optional()
     }
 
-    pub fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
+    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
         contacts::table
             .filter(contacts::id.gt(after.unwrap_or(0)))
             .order(contacts::id.asc())
@@ -56,7 +63,7 @@ impl Contact {
     }
 
     /// Inserts a contact from validated fields (first and last name present).
-    pub fn insert(
+    fn insert(
         conn: &mut DbConnection,
         fields: &ContactFields,
         by: UserId,
@@ -82,7 +89,7 @@ impl Contact {
             .first(conn)
     }
 
-    pub fn update(
+    fn update(
         conn: &mut DbConnection,
         id: i64,
         fields: &ContactFields,
@@ -96,10 +103,10 @@ impl Contact {
                 contacts::updated_at.eq(at),
             ))
             .execute(conn)?;
-        Self::find(conn, id)
+        <Self as RecordTable>::find(conn, id)
     }
 
-    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         diesel::delete(contacts::table.find(id)).execute(conn)
     }
 }

@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::RecordTable;
 use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::jobs;
@@ -38,8 +39,14 @@ pub struct JobFields {
     pub status: Option<JobStatus>,
 }
 
-impl Job {
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+impl RecordTable for Job {
+    type Fields = JobFields;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
         jobs::table
             .find(id)
             .select(Self::as_select())
@@ -47,7 +54,7 @@ impl Job {
             .optional()
     }
 
-    pub fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
+    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
         jobs::table
             .filter(jobs::id.gt(after.unwrap_or(0)))
             .order(jobs::id.asc())
@@ -57,7 +64,7 @@ impl Job {
     }
 
     /// Inserts a job from validated fields (title present; status defaults to open).
-    pub fn insert(
+    fn insert(
         conn: &mut DbConnection,
         fields: &JobFields,
         by: UserId,
@@ -78,7 +85,7 @@ impl Job {
         jobs::table.find(id).select(Self::as_select()).first(conn)
     }
 
-    pub fn update(
+    fn update(
         conn: &mut DbConnection,
         id: i64,
         fields: &JobFields,
@@ -88,10 +95,10 @@ impl Job {
         diesel::update(jobs::table.find(id))
             .set((fields, jobs::updated_by.eq(by), jobs::updated_at.eq(at)))
             .execute(conn)?;
-        Self::find(conn, id)
+        <Self as RecordTable>::find(conn, id)
     }
 
-    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         diesel::delete(jobs::table.find(id)).execute(conn)
     }
 }

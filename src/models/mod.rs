@@ -17,6 +17,36 @@ pub use audit_event::{AuditAction, AuditEvent, NewAuditEvent};
 pub use user::{NewUser, Role, User, UserId};
 pub use webhook::{Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookStatus};
 
+/// How each kind of record is stored: the same five queries for contacts, companies and jobs.
+pub trait RecordTable: serde::Serialize + Send + Sized + 'static {
+    /// The fields a program sends, for POST (required ones present) and PATCH (any subset).
+    type Fields: serde::de::DeserializeOwned + Send + 'static;
+
+    fn id(&self) -> i64;
+    fn find(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<Option<Self>>;
+    /// Oldest first, after the record `after`.
+    fn page(
+        conn: &mut crate::db::DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<Self>>;
+    /// Inserts from validated fields.
+    fn insert(
+        conn: &mut crate::db::DbConnection,
+        fields: &Self::Fields,
+        by: UserId,
+        at: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<Self>;
+    fn update(
+        conn: &mut crate::db::DbConnection,
+        id: i64,
+        fields: &Self::Fields,
+        by: UserId,
+        at: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<Option<Self>>;
+    fn delete(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<usize>;
+}
+
 /// For PATCH bodies: an absent field is `None` (leave it), `null` is `Some(None)` (clear it).
 pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
