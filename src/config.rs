@@ -1,5 +1,7 @@
 //! Settings from flags and the environment (every flag has an environment variable).
 
+use std::time::Duration;
+
 use clap::Args;
 
 #[derive(Args, Debug, Clone)]
@@ -27,6 +29,54 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     #[command(flatten)]
     pub web: WebSettings,
+    #[command(flatten)]
+    pub delivery: DeliverySettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Args, Debug, Clone)]
+pub struct DeliverySettings {
+    /// Delays before each retry after the first attempt, e.g. `5s,5m,30m,2h,5h,10h,10h`.
+    #[arg(long, env = "KEYPORT_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule)]
+    pub webhook_retry_schedule: RetrySchedule,
+    /// How long one attempt may take.
+    #[arg(long, env = "KEYPORT_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Deliveries sent at the same time by this instance.
+    #[arg(long, env = "KEYPORT_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+    /// Allow delivery to loopback and private addresses (development and tests only).
+    #[arg(long, env = "KEYPORT_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// How often the worker looks for due deliveries when it has nothing to do.
+    #[arg(long, env = "KEYPORT_WEBHOOK_POLL", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub webhook_poll: Duration,
+}
+
+/// The delays between attempts: attempt n + 1 comes `delays[n - 1]` after attempt n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<Duration>);
+
+fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| humantime::parse_duration(part).map_err(|e| format!("`{part}`: {e}")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(RetrySchedule)
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            webhook_retry_schedule: parse_schedule("5s,5m,30m,2h,5h,10h,10h")
+                .unwrap_or(RetrySchedule(Vec::new())),
+            webhook_timeout: Duration::from_secs(15),
+            webhook_concurrency: 16,
+            webhook_allow_private: false,
+            webhook_poll: Duration::from_millis(250),
+        }
+    }
 }
 
 /// What the web layer needs to know.

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keyport::config::{DatabaseArgs, ServeArgs};
 use keyport::db::{DatabaseUrl, Db};
 use keyport::domain::accounts::{self, NewAccount};
+use keyport::domain::delivery::Worker;
 use keyport::domain::{demo, setup};
 use keyport::models::{Role, User};
 use keyport::{AppState, app};
@@ -142,6 +143,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     announce_first_start(&db, &args)?;
     let state = AppState::new(db.clone(), args.web.clone()).map_err(|e| e.to_string())?;
     actix_web::rt::System::new().block_on(async move {
+        let worker = Worker::new(db.clone(), args.delivery.clone())?;
+        actix_web::rt::spawn(worker.run());
         actix_web::rt::spawn(sweep_expired_sessions(db));
         tracing::info!(bind = %args.bind, "keyport is listening");
         HttpServer::new(move || app(state.clone()))

@@ -9,6 +9,7 @@ mod api_keys;
 mod api_management;
 mod auth;
 mod cli;
+mod delivery;
 mod pages;
 mod records;
 mod serve;

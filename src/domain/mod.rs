@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_access;
 pub mod api_management;
 pub mod audit;
+pub mod delivery;
 pub mod demo;
 pub mod keys;
 pub mod outbox;

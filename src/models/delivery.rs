@@ -4,11 +4,16 @@ use diesel::prelude::*;
 use super::user::UserId;
 use super::webhook::{Entity, OperationType};
 use crate::db::DbConnection;
-use crate::db::schema::{deliveries, webhook_events};
+use crate::db::schema::{api_keys, deliveries, delivery_attempts, webhook_events, webhooks};
 
 super::text_enum! {
     /// Where a delivery stands: waiting for its next attempt, delivered, or given up on.
-    DeliveryState { Pending = "pending", Delivered = "delivered", Failed = "failed" }
+    DeliveryState {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
 }
 
 /// A record change, as it will be sent to every webhook subscribed to it.
@@ -82,5 +87,153 @@ impl Delivery {
             .limit(limit)
             .select((Delivery::as_select(), webhook_events::event_type))
             .load(conn)
+    }
+}
+
+/// Everything one attempt needs, read when the delivery is claimed.
+#[derive(Debug, Clone, Queryable)]
+pub struct DeliveryJob {
+    pub delivery_id: i64,
+    pub message_id: String,
+    pub attempts: i32,
+    pub event_type: String,
+    pub event_created_at: NaiveDateTime,
+    pub data: String,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub status: super::WebhookStatus,
+    /// The owner's active key, if their API Access is on.
+    pub owner_key: Option<i64>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = delivery_attempts)]
+pub struct NewAttempt<'a> {
+    pub delivery_id: i64,
+    pub attempted_at: NaiveDateTime,
+    pub response_status: Option<i32>,
+    pub duration_ms: i64,
+    pub error: Option<&'a str>,
+    pub response_body: Option<&'a str>,
+    pub succeeded: bool,
+}
+
+impl NewAttempt<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        diesel::insert_into(delivery_attempts::table)
+            .values(self)
+            .execute(conn)
+    }
+}
+
+/// One attempt as the pages show it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = delivery_attempts)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Attempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub attempted_at: NaiveDateTime,
+    pub response_status: Option<i32>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+    pub succeeded: bool,
+}
+
+impl Attempt {
+    pub fn for_delivery(conn: &mut DbConnection, delivery: i64) -> QueryResult<Vec<Attempt>> {
+        delivery_attempts::table
+            .filter(delivery_attempts::delivery_id.eq(delivery))
+            .order(delivery_attempts::id.asc())
+            .select(Attempt::as_select())
+            .load(conn)
+    }
+}
+
+impl Delivery {
+    /// Pending deliveries whose time has come and that no worker holds, oldest first.
+    pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+        deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .filter(deliveries::next_attempt_at.le(now))
+            .filter(
+                deliveries::locked_until
+                    .is_null()
+                    .or(deliveries::locked_until.lt(now)),
+            )
+            .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
+            .limit(limit)
+            .select(deliveries::id)
+            .load(conn)
+    }
+
+    /// Takes the delivery for one worker until `until`; 0 when another worker was faster.
+    pub fn claim(
+        conn: &mut DbConnection,
+        id: i64,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq(id))
+                .filter(deliveries::state.eq(DeliveryState::Pending))
+                .filter(
+                    deliveries::locked_until
+                        .is_null()
+                        .or(deliveries::locked_until.lt(now)),
+                ),
+        )
+        .set(deliveries::locked_until.eq(until))
+        .execute(conn)
+    }
+
+    pub fn job(conn: &mut DbConnection, id: i64) -> QueryResult<DeliveryJob> {
+        deliveries::table
+            .inner_join(webhook_events::table)
+            .inner_join(webhooks::table)
+            .left_join(
+                api_keys::table.on(api_keys::user_id
+                    .eq(webhooks::user_id)
+                    .and(api_keys::revoked_at.is_null())),
+            )
+            .filter(deliveries::id.eq(id))
+            .select((
+                deliveries::id,
+                deliveries::message_id,
+                deliveries::attempts,
+                webhook_events::event_type,
+                webhook_events::created_at,
+                webhook_events::data,
+                webhooks::id,
+                webhooks::url,
+                webhooks::secret,
+                webhooks::status,
+                api_keys::id.nullable(),
+            ))
+            .first(conn)
+    }
+
+    /// Ends the delivery in `state` after `attempts` attempts, or schedules the next attempt.
+    pub fn settle(
+        conn: &mut DbConnection,
+        id: i64,
+        attempts: i32,
+        state: DeliveryState,
+        next_attempt_at: Option<NaiveDateTime>,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let finished_at = (state != DeliveryState::Pending).then_some(at);
+        diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::attempts.eq(attempts),
+                deliveries::state.eq(state),
+                deliveries::next_attempt_at.eq(next_attempt_at),
+                deliveries::locked_until.eq(None::<NaiveDateTime>),
+                deliveries::finished_at.eq(finished_at),
+            ))
+            .execute(conn)
     }
 }

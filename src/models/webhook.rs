@@ -133,6 +133,16 @@ impl Webhook {
         .execute(conn)
     }
 
+    /// keyport turns a webhook off by itself (410 Gone, failing too long) and says why.
+    pub fn turn_off(conn: &mut DbConnection, id: i64, reason: &str) -> QueryResult<usize> {
+        diesel::update(webhooks::table.find(id))
+            .set((
+                webhooks::status.eq(WebhookStatus::Off),
+                webhooks::disabled_reason.eq(reason),
+            ))
+            .execute(conn)
+    }
+
     pub fn delete_owned(conn: &mut DbConnection, user: UserId, id: i64) -> QueryResult<usize> {
         diesel::delete(
             webhooks::table

@@ -56,7 +56,8 @@ CREATE TABLE deliveries (
     webhook_id BIGINT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     -- The Standard Webhooks `webhook-id`: the same on every attempt, so receivers can deduplicate.
     message_id TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    -- cancelled: not sent, because the webhook was Off or its owner's API Access was off.
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP,
     -- A worker's claim: another worker may take the delivery after this time.

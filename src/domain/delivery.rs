@@ -1,0 +1,529 @@
+//! Webhook delivery: a worker claims due deliveries, posts each one signed the Standard
+//! Webhooks way, records every attempt, and schedules retries. A claim is a lease in the
+//! database, so a delivery whose worker died is taken again once the lease runs out.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::NaiveDateTime;
+use futures_util::future::join_all;
+use hmac::{Hmac, KeyInit, Mac};
+use rand::Rng;
+use sha2::Sha256;
+
+use super::Result;
+use crate::config::DeliverySettings;
+use crate::db::{Db, DbConnection, now, write_transaction};
+use crate::models::delivery::{Delivery, DeliveryJob, DeliveryState, NewAttempt};
+use crate::models::{Webhook, WebhookStatus};
+
+/// The first part of the response body that is kept with the attempt.
+const KEPT_BODY_BYTES: usize = 1024;
+/// A receiver's Retry-After is honoured up to this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How far a retry may move from its schedule, so that retries from one outage spread out.
+const JITTER: f64 = 0.2;
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub enum Outcome {
+    Delivered {
+        status: u16,
+        duration: Duration,
+        body: String,
+    },
+    Failed {
+        status: Option<u16>,
+        duration: Duration,
+        error: String,
+        body: Option<String>,
+        retry_after: Option<Duration>,
+    },
+    /// Not sent: the webhook is Off, or its owner's API Access is off.
+    Cancelled,
+}
+
+pub struct Worker {
+    db: Db,
+    client: reqwest::Client,
+    settings: Arc<DeliverySettings>,
+}
+
+impl Worker {
+    pub fn new(db: Db, settings: DeliverySettings) -> std::result::Result<Self, String> {
+        let mut client = reqwest::Client::builder()
+            .timeout(settings.webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("keyport-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.webhook_allow_private {
+            client = client.dns_resolver(Arc::new(PublicOnlyResolver));
+        }
+        let client = client
+            .build()
+            .map_err(|e| format!("cannot build the webhook client: {e}"))?;
+        Ok(Self {
+            db,
+            client,
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// Delivers until the process ends.
+    pub async fn run(self) {
+        loop {
+            match self.deliver_due().await {
+                Ok(0) => tokio::time::sleep(self.settings.webhook_poll).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook delivery could not reach the database");
+                    tokio::time::sleep(self.settings.webhook_poll * 4).await;
+                }
+            }
+        }
+    }
+
+    /// Claims what is due (up to the concurrency limit), sends it all at once, and records
+    /// the outcomes. Returns how many deliveries it attempted.
+    pub async fn deliver_due(&self) -> Result<usize> {
+        let limit = self.settings.webhook_concurrency as i64;
+        let lease =
+            chrono::Duration::from_std(self.settings.webhook_timeout * 2 + Duration::from_secs(15))
+                .unwrap_or(chrono::Duration::minutes(1));
+        let jobs = self.db.run(move |c| claim(c, limit, lease)).await?;
+        let count = jobs.len();
+        join_all(jobs.into_iter().map(|job| self.deliver(job))).await;
+        Ok(count)
+    }
+
+    async fn deliver(&self, job: DeliveryJob) {
+        let outcome = if job.status == WebhookStatus::On && job.owner_key.is_some() {
+            self.send(&job).await
+        } else {
+            Outcome::Cancelled
+        };
+        match &outcome {
+            Outcome::Delivered { status, .. } => tracing::info!(
+                delivery = job.delivery_id,
+                webhook = job.webhook_id,
+                status,
+                "webhook delivered"
+            ),
+            Outcome::Failed { error, .. } => {
+                tracing::info!(delivery = job.delivery_id, webhook = job.webhook_id, %error, "webhook attempt failed")
+            }
+            Outcome::Cancelled => tracing::info!(
+                delivery = job.delivery_id,
+                webhook = job.webhook_id,
+                "webhook delivery cancelled: the webhook or its owner's API Access is off"
+            ),
+        }
+        let schedule = self.settings.webhook_retry_schedule.0.clone();
+        let id = job.delivery_id;
+        if let Err(e) = self
+            .db
+            .run(move |c| settle(c, &job, outcome, &schedule))
+            .await
+        {
+            tracing::error!(delivery = id, error = %e, "could not record a webhook attempt; it will be retried");
+        }
+    }
+
+    async fn send(&self, job: &DeliveryJob) -> Outcome {
+        let started = Instant::now();
+        if let Err(error) = check_literal_address(&job.url, self.settings.webhook_allow_private) {
+            return Outcome::Failed {
+                status: None,
+                duration: started.elapsed(),
+                error,
+                body: None,
+                retry_after: None,
+            };
+        }
+        let body = payload(job);
+        let timestamp = chrono::Utc::now().timestamp();
+        let Some(signature) = sign(&job.secret, &job.message_id, timestamp, &body) else {
+            let error = "the webhook's signing secret is not valid".to_owned();
+            return Outcome::Failed {
+                status: None,
+                duration: started.elapsed(),
+                error,
+                body: None,
+                retry_after: None,
+            };
+        };
+        let response = self
+            .client
+            .post(&job.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &job.message_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        let mut response = match response {
+            Ok(response) => response,
+            Err(e) => {
+                let error = describe(&e);
+                return Outcome::Failed {
+                    status: None,
+                    duration: started.elapsed(),
+                    error,
+                    body: None,
+                    retry_after: None,
+                };
+            }
+        };
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let body = first_bytes(&mut response).await;
+        let duration = started.elapsed();
+        if status.is_success() {
+            Outcome::Delivered {
+                status: status.as_u16(),
+                duration,
+                body,
+            }
+        } else {
+            let error = format!("the receiver answered {status}");
+            Outcome::Failed {
+                status: Some(status.as_u16()),
+                duration,
+                error,
+                body: Some(body),
+                retry_after,
+            }
+        }
+    }
+}
+
+/// Claims up to `limit` due deliveries for `lease`, and reads what sending them needs.
+fn claim(conn: &mut DbConnection, limit: i64, lease: chrono::Duration) -> Result<Vec<DeliveryJob>> {
+    let at = now();
+    let mut jobs = Vec::new();
+    for id in Delivery::due(conn, at, limit)? {
+        // Another worker (or instance) may have claimed it since: then it is theirs.
+        if Delivery::claim(conn, id, at, at + lease)? == 1 {
+            jobs.push(Delivery::job(conn, id)?);
+        }
+    }
+    Ok(jobs)
+}
+
+/// Records the attempt and decides what happens next, in one transaction.
+fn settle(
+    conn: &mut DbConnection,
+    job: &DeliveryJob,
+    outcome: Outcome,
+    schedule: &[Duration],
+) -> Result<()> {
+    write_transaction(conn, |conn| {
+        let at = now();
+        let attempts = job.attempts + 1;
+        match outcome {
+            Outcome::Cancelled => {
+                Delivery::settle(
+                    conn,
+                    job.delivery_id,
+                    job.attempts,
+                    DeliveryState::Cancelled,
+                    None,
+                    at,
+                )?;
+            }
+            Outcome::Delivered {
+                status,
+                duration,
+                body,
+            } => {
+                attempt(job, at, Some(status), duration, None, Some(&body), true).insert(conn)?;
+                Delivery::settle(
+                    conn,
+                    job.delivery_id,
+                    attempts,
+                    DeliveryState::Delivered,
+                    None,
+                    at,
+                )?;
+            }
+            Outcome::Failed {
+                status,
+                duration,
+                error,
+                body,
+                retry_after,
+            } => {
+                attempt(
+                    job,
+                    at,
+                    status,
+                    duration,
+                    Some(&error),
+                    body.as_deref(),
+                    false,
+                )
+                .insert(conn)?;
+                if status == Some(410) {
+                    // 410 Gone: the receiver asks us to stop.
+                    let reason = "Turned off because the receiver answered 410 Gone.";
+                    Webhook::turn_off(conn, job.webhook_id, reason)?;
+                    Delivery::settle(
+                        conn,
+                        job.delivery_id,
+                        attempts,
+                        DeliveryState::Failed,
+                        None,
+                        at,
+                    )?;
+                    return Ok(());
+                }
+                match next_attempt(schedule, attempts, retry_after, at) {
+                    Some(next) => Delivery::settle(
+                        conn,
+                        job.delivery_id,
+                        attempts,
+                        DeliveryState::Pending,
+                        Some(next),
+                        at,
+                    )?,
+                    None => Delivery::settle(
+                        conn,
+                        job.delivery_id,
+                        attempts,
+                        DeliveryState::Failed,
+                        None,
+                        at,
+                    )?,
+                };
+            }
+        }
+        Ok(())
+    })
+}
+
+fn attempt<'a>(
+    job: &DeliveryJob,
+    at: NaiveDateTime,
+    status: Option<u16>,
+    duration: Duration,
+    error: Option<&'a str>,
+    body: Option<&'a str>,
+    succeeded: bool,
+) -> NewAttempt<'a> {
+    NewAttempt {
+        delivery_id: job.delivery_id,
+        attempted_at: at,
+        response_status: status.map(i32::from),
+        duration_ms: duration.as_millis().try_into().unwrap_or(i64::MAX),
+        error,
+        response_body: body,
+        succeeded,
+    }
+}
+
+/// When the next attempt is due after `attempts` failed ones, or None when the schedule is
+/// used up. The scheduled delay moves by up to ±20 %; a longer Retry-After wins.
+pub fn next_attempt(
+    schedule: &[Duration],
+    attempts: i32,
+    retry_after: Option<Duration>,
+    at: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    let planned = *schedule.get(usize::try_from(attempts).ok()?.checked_sub(1)?)?;
+    let jittered = planned.mul_f64(1.0 + rand::rng().random_range(-JITTER..=JITTER));
+    let delay = retry_after.map_or(jittered, |asked| asked.min(MAX_RETRY_AFTER).max(jittered));
+    Some(at + chrono::Duration::from_std(delay).ok()?)
+}
+
+/// The body every attempt of a delivery sends: the same bytes each time.
+pub fn payload(job: &DeliveryJob) -> String {
+    let kind = serde_json::Value::String(job.event_type.clone());
+    let timestamp = serde_json::Value::String(
+        job.event_created_at
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    );
+    // `data` is the record as serde_json wrote it at the change: valid JSON, embedded as is.
+    format!(
+        r#"{{"type":{kind},"timestamp":{timestamp},"data":{}}}"#,
+        job.data
+    )
+}
+
+/// The Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed
+/// with the base64-decoded part of the `whsec_` secret.
+pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = BASE64.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{message_id}.{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    Some(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+async fn first_bytes(response: &mut reqwest::Response) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < KEPT_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    kept.truncate(KEPT_BODY_BYTES);
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A URL that names an address directly never reaches the resolver: check it here.
+fn check_literal_address(url: &str, allow_private: bool) -> std::result::Result<(), String> {
+    if allow_private {
+        return Ok(());
+    }
+    let parsed = url::Url::parse(url).map_err(|e| format!("the URL is not valid: {e}"))?;
+    let ip = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return Ok(()),
+    };
+    if is_public(ip) {
+        Ok(())
+    } else {
+        Err(format!("refused: {ip} is not a public address"))
+    }
+}
+
+/// Addresses a webhook may reach: not loopback, private, link-local (which holds cloud
+/// metadata at 169.254.169.254), shared, multicast, unspecified or documentation space.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// Resolves names and keeps only public addresses, so the address checked is the address
+/// connected to: DNS rebinding cannot slip a private address in afterwards.
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                all.iter().copied().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                let shown: Vec<String> = all.iter().map(|a| a.ip().to_string()).collect();
+                return Err(format!(
+                    "refused: {host} resolves only to addresses that are not public ({})",
+                    shown.join(", ")
+                )
+                .into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_metadata_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_and_end_with_it() {
+        let schedule = [Duration::from_secs(5), Duration::from_secs(300)];
+        let at = now();
+        let first = next_attempt(&schedule, 1, None, at).expect("a retry");
+        let secs = (first - at).num_milliseconds() as f64 / 1000.0;
+        assert!((4.0..=6.0).contains(&secs), "{secs}");
+        let second = next_attempt(&schedule, 2, None, at).expect("a retry");
+        assert!((240..=360).contains(&(second - at).num_seconds()));
+        assert_eq!(next_attempt(&schedule, 3, None, at), None);
+        let asked =
+            next_attempt(&schedule, 1, Some(Duration::from_secs(120)), at).expect("a retry");
+        assert_eq!((asked - at).num_seconds(), 120);
+    }
+}

@@ -1,0 +1,400 @@
+//! Webhook delivery to a real receiver on loopback, checked the way a receiver checks it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use diesel::prelude::*;
+use hmac::{Hmac, KeyInit, Mac};
+use keyport::config::{DeliverySettings, RetrySchedule};
+use keyport::db::schema::{deliveries, delivery_attempts, webhooks};
+use keyport::domain::delivery::Worker;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::support::TestApp;
+
+/// What the receiver was sent: the three Standard Webhooks headers and the body.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    received: Vec<Received>,
+    /// Statuses to answer with, in order; 200 once they run out.
+    answers: Vec<u16>,
+}
+
+struct Receiver {
+    state: Arc<Mutex<ReceiverState>>,
+    server: actix_test::TestServer,
+}
+
+impl Receiver {
+    fn start(answers: &[u16]) -> Self {
+        let state = Arc::new(Mutex::new(ReceiverState {
+            received: Vec::new(),
+            answers: answers.to_vec(),
+        }));
+        let shared = state.clone();
+        let server = actix_test::start(move || {
+            actix_web::App::new()
+                .app_data(web::Data::from(shared.clone()))
+                .default_service(web::to(receive))
+        });
+        Self { state, server }
+    }
+
+    fn url(&self) -> String {
+        self.server.url("/hooks")
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.state.lock().expect("receiver").received.clone()
+    }
+}
+
+async fn receive(
+    state: web::Data<Mutex<ReceiverState>>,
+    req: HttpRequest,
+    body: String,
+) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut state = state.lock().expect("receiver");
+    state.received.push(Received {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    });
+    let status = if state.answers.is_empty() {
+        200
+    } else {
+        state.answers.remove(0)
+    };
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
+        .body(format!("answered {status}"))
+}
+
+/// The Standard Webhooks check, written here from the specification, not taken from keyport.
+fn verify(secret: &str, message: &Received) -> bool {
+    let key = BASE64
+        .decode(secret.trim_start_matches("whsec_"))
+        .expect("secret is base64");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("hmac key");
+    mac.update(format!("{}.{}.{}", message.id, message.timestamp, message.body).as_bytes());
+    let expected = format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()));
+    message.signature.split(' ').any(|s| s == expected)
+}
+
+fn settings(schedule: &[u64], allow_private: bool) -> DeliverySettings {
+    DeliverySettings {
+        webhook_retry_schedule: RetrySchedule(
+            schedule.iter().map(|s| Duration::from_secs(*s)).collect(),
+        ),
+        webhook_timeout: Duration::from_secs(5),
+        webhook_allow_private: allow_private,
+        ..DeliverySettings::default()
+    }
+}
+
+/// A user who subscribes `url` to Contact Create; returns their key and the webhook.
+async fn subscriber(app: &TestApp, url: &str) -> (String, Value) {
+    let (_, key) = app.user_with_key("Sue Subscriber").await;
+    let (status, hook) = app
+        .api()
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    (key, hook)
+}
+
+async fn create_contact(app: &TestApp, key: &str, first_name: &str) -> Value {
+    let (status, contact) = app
+        .api()
+        .call(
+            key,
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"first_name": first_name, "last_name": "Webhook"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    contact
+}
+
+fn delivery_states(app: &TestApp, webhook_id: i64) -> Vec<(String, i32)> {
+    app.with_conn(|c| {
+        deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook_id))
+            .order(deliveries::id.asc())
+            .select((deliveries::state, deliveries::attempts))
+            .load(c)
+    })
+    .expect("deliveries")
+}
+
+fn attempts(app: &TestApp) -> Vec<(Option<i32>, Option<String>, bool)> {
+    app.with_conn(|c| {
+        delivery_attempts::table
+            .order(delivery_attempts::id.asc())
+            .select((
+                delivery_attempts::response_status,
+                delivery_attempts::error,
+                delivery_attempts::succeeded,
+            ))
+            .load(c)
+    })
+    .expect("attempts")
+}
+
+#[actix_web::test]
+async fn each_event_reaches_the_receiver_once_signed_the_standard_way() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let secret = hook["secret"].as_str().expect("secret").to_owned();
+    let worker = Worker::new(app.db.clone(), settings(&[5], true)).expect("worker");
+
+    let mut contacts = Vec::new();
+    for name in ["Ann", "Ben", "Cai"] {
+        contacts.push(create_contact(&app, &key, name).await);
+    }
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 3);
+    assert_eq!(
+        worker.deliver_due().await.expect("deliver"),
+        0,
+        "nothing is sent twice"
+    );
+
+    let received = receiver.received();
+    assert_eq!(received.len(), 3);
+    let now = chrono::Utc::now().timestamp();
+    for (message, contact) in received.iter().zip(&contacts) {
+        assert!(
+            verify(&secret, message),
+            "signature does not verify: {message:?}"
+        );
+        assert!(!verify("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", message));
+        assert!(message.id.starts_with("msg_"));
+        let sent: i64 = message.timestamp.parse().expect("unix seconds");
+        assert!((now - sent).abs() < 300);
+        let body: Value = serde_json::from_str(&message.body).expect("JSON body");
+        assert_eq!(body["type"], "contact.created");
+        assert!(body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert_eq!(body["data"], *contact);
+    }
+    let ids: std::collections::HashSet<&str> = received.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 3);
+    let hook_id = hook["id"].as_i64().expect("id");
+    assert_eq!(
+        delivery_states(&app, hook_id),
+        vec![("delivered".to_owned(), 1); 3]
+    );
+    assert!(
+        attempts(&app)
+            .iter()
+            .all(|(status, error, ok)| *status == Some(200) && error.is_none() && *ok)
+    );
+}
+
+#[actix_web::test]
+async fn a_receiver_that_fails_twice_gets_three_attempts_with_the_same_id() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[500, 503]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    // No delay between attempts, so the test needs no waiting.
+    let worker = Worker::new(app.db.clone(), settings(&[0, 0, 0], true)).expect("worker");
+    create_contact(&app, &key, "Retry").await;
+    for _ in 0..3 {
+        assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    }
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 0);
+    let received = receiver.received();
+    assert_eq!(received.len(), 3);
+    assert!(
+        received
+            .iter()
+            .all(|m| m.id == received[0].id && m.body == received[0].body)
+    );
+    assert_eq!(
+        delivery_states(&app, hook["id"].as_i64().expect("id")),
+        [("delivered".to_owned(), 3)]
+    );
+    let recorded = attempts(&app);
+    assert_eq!(
+        recorded.iter().map(|a| a.0).collect::<Vec<_>>(),
+        [Some(500), Some(503), Some(200)]
+    );
+    assert_eq!(
+        recorded[0].1.as_deref(),
+        Some("the receiver answered 500 Internal Server Error")
+    );
+    assert_eq!(recorded.iter().filter(|a| a.2).count(), 1);
+}
+
+#[actix_web::test]
+async fn retries_follow_the_schedule_and_stop_at_its_end() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[500; 10]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let worker = Worker::new(app.db.clone(), settings(&[3600, 7200], true)).expect("worker");
+    create_contact(&app, &key, "Never").await;
+
+    let next_in = || {
+        let next: Option<chrono::NaiveDateTime> = app
+            .with_conn(|c| {
+                deliveries::table
+                    .filter(deliveries::webhook_id.eq(hook_id))
+                    .select(deliveries::next_attempt_at)
+                    .first(c)
+            })
+            .expect("next");
+        next.map(|n| (n - keyport::db::now()).num_seconds())
+    };
+    // The test's clock: make the next attempt due now instead of waiting for it.
+    let advance_clock = || {
+        app.with_conn(|c| {
+            diesel::update(deliveries::table)
+                .set(deliveries::next_attempt_at.eq(keyport::db::now()))
+                .execute(c)
+        })
+        .expect("advance");
+    };
+
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    let first = next_in().expect("a retry is scheduled");
+    assert!((2870..=4320).contains(&first), "1 h ± 20 %: {first}");
+    assert_eq!(
+        worker.deliver_due().await.expect("deliver"),
+        0,
+        "not due yet"
+    );
+
+    advance_clock();
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    let second = next_in().expect("a retry is scheduled");
+    assert!((5750..=8640).contains(&second), "2 h ± 20 %: {second}");
+
+    advance_clock();
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    assert_eq!(next_in(), None);
+    assert_eq!(delivery_states(&app, hook_id), [("failed".to_owned(), 3)]);
+    assert_eq!(receiver.received().len(), 3);
+}
+
+#[actix_web::test]
+async fn a_410_turns_the_webhook_off_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[410]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
+    create_contact(&app, &key, "Gone").await;
+    worker.deliver_due().await.expect("deliver");
+    let (_, shown) = app
+        .api()
+        .call(
+            &key,
+            Method::GET,
+            &format!("/api/v1/webhooks/{}", hook["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(shown["status"], "Off");
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("410 Gone"))
+    );
+    create_contact(&app, &key, "After").await;
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 0);
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[actix_web::test]
+async fn nothing_is_sent_once_the_webhook_is_off_or_its_owner_paused() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
+
+    // Queued while On, turned Off before it was sent: cancelled, never sent.
+    create_contact(&app, &key, "Queued").await;
+    app.with_conn(|c| {
+        diesel::update(webhooks::table.find(hook_id))
+            .set(webhooks::status.eq("Off"))
+            .execute(c)
+    })
+    .expect("turn off");
+    worker.deliver_due().await.expect("deliver");
+    assert!(receiver.received().is_empty());
+    assert_eq!(
+        delivery_states(&app, hook_id),
+        [("cancelled".to_owned(), 0)]
+    );
+
+    // On again: it sends again.
+    app.api()
+        .call(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{hook_id}"),
+            Some(json!({"status": "On"})),
+        )
+        .await;
+    create_contact(&app, &key, "Again").await;
+    worker.deliver_due().await.expect("deliver");
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[actix_web::test]
+async fn private_and_metadata_addresses_are_refused_by_default() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[]);
+    let port = receiver.server.addr().port();
+    let worker = Worker::new(app.db.clone(), settings(&[], false)).expect("worker");
+    let urls = [
+        receiver.url(),
+        format!("http://localhost:{port}/hooks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        format!("http://[::1]:{port}/"),
+    ];
+    let mut key = String::new();
+    for url in &urls {
+        key = subscriber(&app, url).await.0;
+    }
+    create_contact(&app, &key, "Ssrf").await;
+    assert_eq!(worker.deliver_due().await.expect("deliver"), urls.len());
+    assert!(receiver.received().is_empty());
+    let recorded = attempts(&app);
+    assert_eq!(recorded.len(), 4);
+    for (status, error, ok) in recorded {
+        assert_eq!(status, None);
+        assert!(!ok);
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains("refused")),
+            "{error:?}"
+        );
+    }
+}
