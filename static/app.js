@@ -16,3 +16,11 @@ document.addEventListener("click", async (event) => {
     setTimeout(() => { note.hidden = true; }, 2000);
   }
 });
+
+// A form that comes back refused (422) still replaces its section, so the reason shows.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 422) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -222,3 +222,187 @@ async fn a_change_queues_one_delivery_per_sending_webhook_in_its_own_transaction
     .await;
     assert_eq!(pending_deliveries(&app, on_create).len(), 1);
 }
+
+#[actix_web::test]
+async fn a_user_manages_webhooks_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (_, browser) = app.signed_in(Role::User, "Bea Browser").await;
+    browser.post("/settings/api-access/enable", &[]).await;
+
+    // Add: the secret is shown once, right away, and never cached.
+    let page = browser
+        .post(
+            "/settings/api-access/webhooks",
+            &[
+                ("url", "https://hooks.example.com/bea"),
+                ("entity", "Job"),
+                ("operation_type", "Delete"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert!(page.contains("Webhook added."));
+    assert!(page.contains("https://hooks.example.com/bea"));
+    let secret_marker = "class=\"mono\" readonly value=\"whsec_";
+    assert!(page.contains(secret_marker));
+    let id: i64 = page
+        .body
+        .split("id=\"webhook-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("webhook id");
+
+    // Reloading shows the row without the secret; revealing shows it again.
+    let page = browser.get("/settings/api-access").await;
+    assert!(!page.contains(secret_marker));
+    assert!(page.contains("Reveal secret"));
+    let revealed = browser
+        .get(&format!("/settings/api-access/webhooks/{id}/secret"))
+        .await;
+    assert!(revealed.contains(secret_marker));
+    assert_eq!(revealed.header("cache-control"), "no-store");
+
+    // A refused URL says why, keeps what was typed, and adds nothing.
+    let refused = browser
+        .post(
+            "/settings/api-access/webhooks",
+            &[
+                ("url", "ftp://files.example.com/"),
+                ("entity", "Job"),
+                ("operation_type", "Delete"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("must start with http:// or https://"));
+    assert!(refused.contains("value=\"ftp://files.example.com/\""));
+
+    // Turn off and on, with htmx and without.
+    let section = browser
+        .post_htmx_form(
+            &format!("/settings/api-access/webhooks/{id}/status"),
+            &[("status", "Off")],
+        )
+        .await;
+    assert_eq!(section.status, 200);
+    assert!(section.contains("Webhook turned off."));
+    assert!(section.contains("badge-Off"));
+    let page = browser
+        .post(
+            &format!("/settings/api-access/webhooks/{id}/status"),
+            &[("status", "On")],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert!(
+        browser
+            .get("/settings/api-access")
+            .await
+            .contains("Webhook turned on.")
+    );
+
+    // With API Access off, the webhook shows as paused.
+    browser.post("/settings/api-access/disable", &[]).await;
+    let page = browser.get("/settings/api-access").await;
+    assert!(page.contains("badge-Paused"));
+    assert!(
+        page.contains("Paused: the owner&#39;s API Access is off")
+            || page.contains("Paused: the owner's API Access is off"),
+        "{}",
+        page.body
+    );
+
+    // Someone else's webhook is not there for them.
+    let (_, other) = app.signed_in(Role::User, "Ola Other").await;
+    assert_eq!(
+        other
+            .get(&format!("/settings/api-access/webhooks/{id}/secret"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        other
+            .post(
+                &format!("/settings/api-access/webhooks/{id}/status"),
+                &[("status", "Off")]
+            )
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        other
+            .post(&format!("/settings/api-access/webhooks/{id}/delete"), &[])
+            .await
+            .status,
+        404
+    );
+
+    let page = browser
+        .post(&format!("/settings/api-access/webhooks/{id}/delete"), &[])
+        .await;
+    assert_eq!(page.status, 303);
+    let page = browser.get("/settings/api-access").await;
+    assert!(page.contains("Webhook deleted."));
+    assert!(!page.contains("https://hooks.example.com/bea"));
+}
+
+#[actix_web::test]
+async fn admins_turn_webhooks_off_and_on_audited_and_support_cannot() {
+    let app = TestApp::spawn().await;
+    let (owner, key) = app.user_with_key("Wes Webhook").await;
+    let (_, hook) = app
+        .api()
+        .call(&key, Method::POST, "/api/v1/webhooks", Some(json!({"url": "https://hooks.example.com/wes", "entity": "Company", "operation_type": "Update"})))
+        .await;
+    let id = hook["id"].as_i64().expect("id");
+    let toggle = format!(
+        "/admin/api-management/users/{}/webhooks/{id}/status",
+        owner.id
+    );
+    let user_page = format!("/admin/api-management/users/{}", owner.id);
+
+    let (_, support) = app.signed_in(Role::Support, "Sam Support").await;
+    let page = support.get(&user_page).await;
+    assert!(page.contains("https://hooks.example.com/wes"));
+    assert!(!page.contains(&toggle));
+    assert_eq!(
+        support.post(&toggle, &[("status", "Off")]).await.status,
+        403
+    );
+
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
+    assert!(admin.get(&user_page).await.contains(&toggle));
+    let done = admin.post(&toggle, &[("status", "Off")]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location(), user_page);
+    let page = admin.get(&user_page).await;
+    assert!(page.contains("Webhook https://hooks.example.com/wes turned off."));
+    assert!(page.contains("Turned a webhook off"));
+    let (_, shown) = app
+        .api()
+        .call(&key, Method::GET, &format!("/api/v1/webhooks/{id}"), None)
+        .await;
+    assert_eq!(shown["status"], "Off");
+
+    // htmx is told where to go instead of following a redirect into the section.
+    let section = admin.post_htmx_form(&toggle, &[("status", "On")]).await;
+    assert_eq!(section.status, 200);
+    assert_eq!(section.header("hx-redirect"), user_page);
+    let (_, shown) = app
+        .api()
+        .call(&key, Method::GET, &format!("/api/v1/webhooks/{id}"), None)
+        .await;
+    assert_eq!(shown["status"], "On");
+
+    // A webhook id under the wrong user is not found.
+    let (other, _) = app.user_with_key("Nia Nobody").await;
+    let wrong = format!(
+        "/admin/api-management/users/{}/webhooks/{id}/status",
+        other.id
+    );
+    assert_eq!(admin.post(&wrong, &[("status", "Off")]).await.status, 404);
+}

@@ -111,3 +111,30 @@ pub fn delete(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// An admin turns one of `owner`'s webhooks on or off; the audit trail says who and which.
+pub fn set_status_as_admin(
+    conn: &mut DbConnection,
+    admin: &super::audit::Actor,
+    owner: UserId,
+    id: i64,
+    status: WebhookStatus,
+) -> Result<Webhook> {
+    write_transaction(conn, |conn| {
+        let hook = update(
+            conn,
+            owner,
+            id,
+            SubscriptionChanges {
+                status: Some(status),
+                ..Default::default()
+            },
+        )?;
+        let action = match status {
+            WebhookStatus::On => crate::models::AuditAction::WebhookTurnedOn,
+            WebhookStatus::Off => crate::models::AuditAction::WebhookTurnedOff,
+        };
+        super::audit::record(conn, admin, owner, action, Some(&hook.url))?;
+        Ok(hook)
+    })
+}

@@ -13,6 +13,8 @@ super::text_enum! {
         ApiAccessTurnedOff = "api_access.turned_off",
         ApiKeyCleared = "api_access.cleared",
         UserCreated = "user.created",
+        WebhookTurnedOn = "webhook.turned_on",
+        WebhookTurnedOff = "webhook.turned_off",
     }
 }
 
@@ -25,6 +27,8 @@ impl AuditAction {
             AuditAction::ApiAccessTurnedOff => "Turned Off API Access",
             AuditAction::ApiKeyCleared => "Cleared API Key",
             AuditAction::UserCreated => "Created user",
+            AuditAction::WebhookTurnedOn => "Turned a webhook on",
+            AuditAction::WebhookTurnedOff => "Turned a webhook off",
         }
     }
 }

@@ -5,20 +5,25 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::error::Error;
-use super::pages::{Flash, Layout, client_ip, html, is_htmx, redirect};
+use super::pages::{Flash, Layout, client_ip, html, is_htmx, redirect, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
-use super::views::{KeyView, When, access_view};
+use super::views::{KeyView, WebhookRow, When, access_view};
 use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::api_management::{self, KeyPage, UserDetail};
 use crate::domain::audit::Actor;
-use crate::models::{User, UserId, Webhook};
+use crate::domain::webhooks;
+use crate::models::{User, UserId, WebhookStatus};
 
 pub const LIST: &str = "/admin/api-management";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(LIST).get(list))
         .service(web::resource("/admin/api-management/users/{id}").get(user))
+        .service(
+            web::resource("/admin/api-management/users/{id}/webhooks/{webhook}/status")
+                .post(set_webhook_status),
+        )
         .service(
             web::resource("/admin/api-management/users/{id}/clear")
                 .get(confirm_clear)
@@ -109,7 +114,8 @@ struct UserPage {
     key: Option<KeyView>,
     keys: Vec<KeyView>,
     audit: Vec<AuditRow>,
-    webhooks: Vec<Webhook>,
+    webhook_rows: Vec<WebhookRow>,
+    csrf_token: String,
     confirm_clear: bool,
 }
 
@@ -188,8 +194,24 @@ async fn load(state: &AppState, id: i64) -> Result<UserDetail, Error> {
 
 fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<UserPage, Error> {
     let (key, _) = access_view(&detail.access);
+    let layout = Layout::for_user(me)?;
+    let base = user_url(detail.user.id);
+    let webhook_rows = detail
+        .webhooks
+        .iter()
+        .map(|hook| {
+            let mut row = WebhookRow::new(hook, key.is_some());
+            row.details_url = Some(format!("{base}/webhooks/{}", hook.id));
+            if layout.is_admin() {
+                row.toggle_url = Some(format!("{base}/webhooks/{}/status", hook.id));
+            }
+            row
+        })
+        .collect();
     Ok(UserPage {
-        layout: Layout::for_user(me)?,
+        csrf_token: layout.csrf_token.clone(),
+        layout,
+        webhook_rows,
         url: user_url(detail.user.id),
         key,
         keys: detail.keys.iter().map(KeyView::from).collect(),
@@ -204,8 +226,38 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
                 detail: event.detail.unwrap_or_default(),
             })
             .collect(),
-        webhooks: detail.webhooks,
         user: detail.user,
         confirm_clear,
     })
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: WebhookStatus,
+}
+
+/// An admin turns a user's webhook on or off (audited), then sees the user page again.
+async fn set_webhook_status(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<StatusForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let ((owner, id), status) = (path.into_inner(), form.into_inner().status);
+    let admin = Actor {
+        id: me.user.id,
+        ip: client_ip(&req),
+    };
+    let hook = state
+        .db
+        .run(move |c| webhooks::set_status_as_admin(c, &admin, UserId(owner), id, status))
+        .await?;
+    Flash::success(format!(
+        "Webhook {} turned {}.",
+        hook.url,
+        status.as_str().to_lowercase()
+    ))
+    .set(&me.session)?;
+    Ok(redirect_after_post(&req, &user_url(UserId(owner))))
 }

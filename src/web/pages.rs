@@ -120,6 +120,18 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// After a form post, the page to load next. htmx cannot be given a 303 (its request would
+/// follow it and swap a whole page into a section), so it is told where to go instead.
+pub fn redirect_after_post(req: &HttpRequest, location: &str) -> HttpResponse {
+    if is_htmx(req) {
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish()
+    } else {
+        redirect(location)
+    }
+}
+
 /// htmx asks for the section it will swap, not the whole page.
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().get("HX-Request").is_some_and(|v| v == "true")

@@ -1,18 +1,22 @@
 //! Your Profile & Preferences → My Settings & Preferences → API Access.
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
 use super::error::Error;
-use super::pages::{Flash, Layout, client_ip, html, html_no_store, is_htmx, redirect};
+use super::pages::{Flash, Layout, client_ip, html, html_status, is_htmx, redirect};
 use super::session::SignedIn;
-use super::views::{KeyView, access_view};
+use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
 use crate::db::DbConnection;
 use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
-use crate::models::Webhook;
+use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
+use crate::models::{Entity, OperationType, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";
 
@@ -29,7 +33,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/settings/api-access/disable")
                 .get(confirm_turn_off)
                 .post(turn_off),
-        );
+        )
+        .service(web::resource("/settings/api-access/webhooks").post(add_webhook))
+        .service(
+            web::resource("/settings/api-access/webhooks/{id}/status").post(set_webhook_status),
+        )
+        .service(web::resource("/settings/api-access/webhooks/{id}/delete").post(delete_webhook))
+        .service(web::resource("/settings/api-access/webhooks/{id}/secret").get(reveal_secret));
 }
 
 #[derive(Template)]
@@ -50,7 +60,10 @@ struct ApiAccessSection {
     new_key: Option<String>,
     confirm_regenerate: bool,
     confirm_turn_off: bool,
-    webhooks: Vec<Webhook>,
+    webhook_rows: Vec<WebhookRow>,
+    /// Why the add-webhook form was refused, with what was typed.
+    add_error: Option<String>,
+    add_url: String,
 }
 
 #[derive(Template)]
@@ -145,8 +158,129 @@ async fn turn_off(
     let flash = Flash::success(
         "API Access is off. Your key, and every link that contains it, no longer works.",
     );
-    if is_htmx(&req) {
-        return render(&req, &me, overview, Step::Done(flash));
+    done(&req, &me, overview, flash)
+}
+
+#[derive(Deserialize)]
+struct AddWebhookForm {
+    url: String,
+    entity: Entity,
+    operation_type: OperationType,
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: WebhookStatus,
+}
+
+async fn add_webhook(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+    form: web::Form<AddWebhookForm>,
+) -> Result<HttpResponse, Error> {
+    let (owner, form) = (me.user.id, form.into_inner());
+    let typed = form.url.clone();
+    let new = NewSubscription {
+        url: form.url,
+        entity: form.entity,
+        operation_type: form.operation_type,
+        status: None,
+    };
+    let result = state
+        .db
+        .run(move |c| {
+            let added = webhooks::create(c, owner, new);
+            Ok::<_, domain::Error>((added, api_access::overview(c, owner)?))
+        })
+        .await?;
+    match result {
+        (Ok(hook), overview) => render(&req, &me, overview, Step::Added(hook.id)),
+        (Err(domain::Error::InvalidField { reason, .. }), overview) => {
+            let refused = Step::AddRefused {
+                error: format!("The webhook URL {reason}."),
+                url: typed,
+            };
+            render(&req, &me, overview, refused)
+        }
+        (Err(e), _) => Err(e.into()),
+    }
+}
+
+async fn set_webhook_status(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, Error> {
+    let (owner, id, status) = (me.user.id, id.into_inner(), form.into_inner().status);
+    let overview = state
+        .db
+        .run(move |c| {
+            webhooks::update(
+                c,
+                owner,
+                id,
+                SubscriptionChanges {
+                    status: Some(status),
+                    ..Default::default()
+                },
+            )?;
+            api_access::overview(c, owner)
+        })
+        .await?;
+    let flash = Flash::success(match status {
+        WebhookStatus::On => "Webhook turned on.",
+        WebhookStatus::Off => "Webhook turned off. Nothing is sent to it until you turn it on.",
+    });
+    done(&req, &me, overview, flash)
+}
+
+async fn delete_webhook(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let (owner, id) = (me.user.id, id.into_inner());
+    let overview = state
+        .db
+        .run(move |c| {
+            webhooks::delete(c, owner, id)?;
+            api_access::overview(c, owner)
+        })
+        .await?;
+    done(&req, &me, overview, Flash::success("Webhook deleted."))
+}
+
+/// The signing secret, on demand: shown in its row, never cached.
+async fn reveal_secret(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let (owner, id) = (me.user.id, id.into_inner());
+    let overview = state
+        .db
+        .run(move |c| {
+            webhooks::get(c, owner, id)?;
+            api_access::overview(c, owner)
+        })
+        .await?;
+    render(&req, &me, overview, Step::Reveal(id))
+}
+
+/// After an action: the section with its message for htmx; a redirect to the page otherwise.
+fn done(
+    req: &HttpRequest,
+    me: &SignedIn,
+    overview: Overview,
+    flash: Flash,
+) -> Result<HttpResponse, Error> {
+    if is_htmx(req) {
+        return render(req, me, overview, Step::Done(flash));
     }
     flash.set(&me.session)?;
     Ok(redirect(API_ACCESS))
@@ -154,6 +288,9 @@ async fn turn_off(
 
 enum Step {
     Show,
+    Reveal(i64),
+    Added(i64),
+    AddRefused { error: String, url: String },
     ConfirmRegenerate,
     ConfirmTurnOff,
     ShowKey(String),
@@ -187,11 +324,29 @@ fn render(
 ) -> Result<HttpResponse, Error> {
     let mut layout = Layout::for_user(me)?;
     let (key, off_notice) = access_view(&overview.access);
+    let access_on = key.is_some();
+    let revealed = match step {
+        Step::Reveal(id) | Step::Added(id) => Some(id),
+        _ => None,
+    };
+    let webhook_rows = overview
+        .webhooks
+        .iter()
+        .map(|hook| {
+            let base = format!("{API_ACCESS}/webhooks/{}", hook.id);
+            let mut row = WebhookRow::new(hook, access_on);
+            row.toggle_url = Some(format!("{base}/status"));
+            row.delete_url = Some(format!("{base}/delete"));
+            row.reveal_url = Some(format!("{base}/secret"));
+            row.secret = (revealed == Some(hook.id)).then(|| hook.secret.clone());
+            row
+        })
+        .collect();
     let mut section = ApiAccessSection {
         csrf_token: layout.csrf_token.clone(),
         key,
         off_notice,
-        webhooks: overview.webhooks,
+        webhook_rows,
         // htmx swaps only the section, so a pending message shows inside it.
         flash: if is_htmx(req) {
             layout.flash.take()
@@ -206,19 +361,33 @@ fn render(
         Step::ConfirmTurnOff => section.confirm_turn_off = true,
         Step::ShowKey(key) => section.new_key = Some(key),
         Step::Done(flash) => section.flash = Some(flash),
+        Step::Reveal(_) => {}
+        Step::Added(_) => {
+            section.flash = Some(Flash::success(
+                "Webhook added. Its signing secret is shown below: use it to check each delivery's signature.",
+            ));
+        }
+        Step::AddRefused { error, url } => {
+            section.add_error = Some(error);
+            section.add_url = url;
+        }
     }
-    let shows_key = section.new_key.is_some();
-    if is_htmx(req) {
-        return if shows_key {
-            html_no_store(&section)
-        } else {
-            html(&section)
-        };
-    }
-    let page = ApiAccessPage { layout, section };
-    if shows_key {
-        html_no_store(&page)
+    let refused = section.add_error.is_some();
+    let shows_key = section.new_key.is_some() || revealed.is_some();
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        html(&page)
+        StatusCode::OK
+    };
+    let mut response = if is_htmx(req) {
+        html_status(status, &section)?
+    } else {
+        html_status(status, &ApiAccessPage { layout, section })?
+    };
+    if shows_key {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    Ok(response)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 
 use super::pages::{ago, exact};
 use crate::domain::api_access::ApiAccess;
-use crate::models::{ApiKeyRow, RevokeReason};
+use crate::models::{ApiKeyRow, RevokeReason, Webhook, WebhookStatus};
 
 pub struct When {
     pub ago: String,
@@ -77,5 +77,55 @@ pub fn access_view(access: &ApiAccess) -> (Option<KeyView>, Option<String>) {
             )
         }
         ApiAccess::Off { last: None } => (None, None),
+    }
+}
+
+/// A webhook as a table row, with the actions this viewer may take.
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    pub entity: &'static str,
+    pub operation_type: &'static str,
+    /// `On`, `Off` or `Paused`: the badge's style.
+    pub badge: &'static str,
+    /// What the status means, in words.
+    pub status_text: String,
+    pub is_on: bool,
+    /// Where the On/Off form posts, when this viewer may change it.
+    pub toggle_url: Option<String>,
+    pub delete_url: Option<String>,
+    pub reveal_url: Option<String>,
+    /// The signing secret, on the one response that reveals it.
+    pub secret: Option<String>,
+    /// The webhook's status page (deliveries and attempts), for staff.
+    pub details_url: Option<String>,
+}
+
+impl WebhookRow {
+    /// `access_on`: whether the owner's API Access is on; without it the webhook is paused.
+    pub fn new(hook: &Webhook, access_on: bool) -> Self {
+        let (badge, status_text) = match (hook.status, access_on, &hook.disabled_reason) {
+            (WebhookStatus::On, true, _) => ("On", "On".to_owned()),
+            (WebhookStatus::On, false, _) => (
+                "Paused",
+                "Paused: the owner's API Access is off, so nothing is sent".to_owned(),
+            ),
+            (WebhookStatus::Off, _, Some(reason)) => ("Off", format!("Off: {reason}")),
+            (WebhookStatus::Off, _, None) => ("Off", "Off".to_owned()),
+        };
+        Self {
+            id: hook.id,
+            url: hook.url.clone(),
+            entity: hook.entity.as_str(),
+            operation_type: hook.operation_type.as_str(),
+            badge,
+            status_text,
+            is_on: hook.status == WebhookStatus::On,
+            toggle_url: None,
+            delete_url: None,
+            reveal_url: None,
+            secret: None,
+            details_url: None,
+        }
     }
 }

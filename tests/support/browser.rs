@@ -117,13 +117,18 @@ impl Browser {
 
     /// Posts as htmx does: the token in the X-CSRF-Token header, the section back.
     pub async fn post_htmx(&self, path: &str) -> Page {
+        self.post_htmx_form(path, &[]).await
+    }
+
+    /// Posts a form as htmx does: fields in the body, the token in the header.
+    pub async fn post_htmx_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let token = self.token().await;
         let response = self
             .client
             .post(format!("{}{path}", self.base))
             .header("HX-Request", "true")
             .header("X-CSRF-Token", token)
-            .form(&[("", "")][..0])
+            .form(fields)
             .send()
             .await
             .expect("POST");
