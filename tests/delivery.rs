@@ -398,3 +398,134 @@ async fn private_and_metadata_addresses_are_refused_by_default() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_status_page_shows_attempts_and_redelivers_for_owner_and_admins_only() {
+    use crate::support::PASSWORD;
+    use keyport::models::Role;
+
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[500]);
+    let (owner, browser) = app.signed_in(Role::User, "Stu Status").await;
+    let key = browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let (_, hook) = app
+        .api()
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": receiver.url(), "entity": "Contact", "operation_type": "Create"})),
+        )
+        .await;
+    let id = hook["id"].as_i64().expect("id");
+    let worker = Worker::new(app.db.clone(), settings(&[], true)).expect("worker");
+    create_contact(&app, &key, "First").await;
+    create_contact(&app, &key, "Second").await;
+    worker.deliver_due().await.expect("deliver");
+    // One failed (500, no retries in this schedule), one delivered.
+    let owner_page = format!("/settings/api-access/webhooks/{id}");
+    let page = browser.get(&owner_page).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.contains("50.0 % of 2 attempts in the last 7 days"),
+        "{}",
+        page.body
+    );
+    assert!(page.contains("aria-label=\"1 delivered and 1 failed attempts, by hour\""));
+    assert!(page.contains("the receiver answered 500 Internal Server Error"));
+    assert!(page.contains("answered 500"), "the response body is kept");
+    assert_eq!(page.body.matches("class=\"delivery\"").count(), 2);
+    let failed = browser.get(&format!("{owner_page}?outcome=failed")).await;
+    assert_eq!(failed.body.matches("class=\"delivery\"").count(), 1);
+    assert_eq!(
+        browser
+            .get(&format!("{owner_page}?outcome=lost"))
+            .await
+            .status,
+        400
+    );
+
+    // Support reads it from API Management, and can change nothing.
+    let staff_page = format!("/admin/api-management/users/{}/webhooks/{id}", owner.id);
+    let support = app.browser();
+    let support_user = app.create_user(Role::Support, "Sam Support");
+    support.sign_in(&support_user.email, PASSWORD).await;
+    let page = support.get(&staff_page).await;
+    assert_eq!(page.status, 200);
+    assert!(page.contains("the receiver answered 500"));
+    assert!(!page.contains("Redeliver"));
+    let failed_id: i64 = failed
+        .body
+        .split("id=\"delivery-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("delivery id");
+    assert_eq!(
+        support
+            .post(
+                &format!("{staff_page}/deliveries/{failed_id}/redeliver"),
+                &[]
+            )
+            .await
+            .status,
+        403
+    );
+
+    // Another user cannot see or redeliver it.
+    let (_, stranger) = app.signed_in(Role::User, "Sia Stranger").await;
+    assert_eq!(stranger.get(&owner_page).await.status, 404);
+    assert_eq!(
+        stranger
+            .post(
+                &format!("/settings/api-access/webhooks/{id}/deliveries/{failed_id}/redeliver"),
+                &[]
+            )
+            .await
+            .status,
+        404
+    );
+
+    // The owner redelivers the failed one: sent again with the same webhook-id.
+    let done = browser
+        .post(
+            &format!("/settings/api-access/webhooks/{id}/deliveries/{failed_id}/redeliver"),
+            &[],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        browser
+            .post(
+                &format!("/settings/api-access/webhooks/{id}/deliveries/{failed_id}/redeliver"),
+                &[]
+            )
+            .await
+            .status,
+        409
+    );
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    let received = receiver.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(received[2].id, received[0].id);
+
+    // An admin may redeliver too.
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
+    let page = admin.get(&staff_page).await;
+    assert!(page.contains("Redeliver"));
+    assert_eq!(
+        admin
+            .post(
+                &format!("{staff_page}/deliveries/{failed_id}/redeliver"),
+                &[]
+            )
+            .await
+            .status,
+        303
+    );
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    assert_eq!(receiver.received().len(), 4);
+}

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::keys::webhook_secret;
 use super::{Error, Result, invalid};
 use crate::db::{DbConnection, now, write_transaction};
+use crate::models::delivery::{Attempt, Delivery, DeliveryState};
 use crate::models::{
     Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
 };
@@ -136,5 +137,78 @@ pub fn set_status_as_admin(
         };
         super::audit::record(conn, admin, owner, action, Some(&hook.url))?;
         Ok(hook)
+    })
+}
+
+/// Deliveries listed on a webhook's status page.
+pub const DELIVERIES_PAGE: i64 = 25;
+/// The chart reads at most this many attempts (the newest), so a busy webhook's page stays fast.
+const CHART_ATTEMPTS: i64 = 50_000;
+
+/// A webhook's status page: its state, recent outcomes, and a page of deliveries with their
+/// attempts.
+pub struct Report {
+    pub webhook: Webhook,
+    /// Whether the owner's API Access is on (without it the webhook is paused).
+    pub access_on: bool,
+    pub deliveries: Vec<(Delivery, String, Vec<Attempt>)>,
+    /// The cursor for older deliveries, when there are more.
+    pub next_before: Option<i64>,
+    /// Every attempt of the last 7 days: when, and whether it succeeded.
+    pub outcomes: Vec<(chrono::NaiveDateTime, bool)>,
+}
+
+pub fn report(
+    conn: &mut DbConnection,
+    owner: UserId,
+    id: i64,
+    state: Option<DeliveryState>,
+    before: Option<i64>,
+) -> Result<Report> {
+    let webhook = get(conn, owner, id)?;
+    let access_on = crate::models::ApiKeyRow::active_for_user(conn, owner)?.is_some();
+    let mut page = Delivery::for_webhook(conn, id, state, before, DELIVERIES_PAGE + 1)?;
+    let next_before = if page.len() as i64 > DELIVERIES_PAGE {
+        page.truncate(DELIVERIES_PAGE as usize);
+        page.last().map(|(d, _)| d.id)
+    } else {
+        None
+    };
+    let ids: Vec<i64> = page.iter().map(|(d, _)| d.id).collect();
+    let mut attempts = Attempt::for_deliveries(conn, &ids)?;
+    let deliveries = page
+        .into_iter()
+        .map(|(delivery, event_type)| {
+            let (mine, rest): (Vec<Attempt>, Vec<Attempt>) = attempts
+                .drain(..)
+                .partition(|a| a.delivery_id == delivery.id);
+            attempts = rest;
+            (delivery, event_type, mine)
+        })
+        .collect();
+    let since = now() - chrono::Duration::days(7);
+    let outcomes = Attempt::outcomes_since(conn, id, since, CHART_ATTEMPTS)?;
+    Ok(Report {
+        webhook,
+        access_on,
+        deliveries,
+        next_before,
+        outcomes,
+    })
+}
+
+/// Sends a past delivery again (same `webhook-id`, so receivers can tell).
+pub fn redeliver(conn: &mut DbConnection, owner: UserId, id: i64, delivery: i64) -> Result<()> {
+    write_transaction(conn, |conn| {
+        get(conn, owner, id)?;
+        if !Delivery::exists(conn, id, delivery)? {
+            return Err(Error::NotFound);
+        }
+        if Delivery::redeliver(conn, id, delivery, now())? == 0 {
+            return Err(Error::Conflict(
+                "This delivery is already waiting to be sent.".into(),
+            ));
+        }
+        Ok(())
     })
 }

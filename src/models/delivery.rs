@@ -74,19 +74,62 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// A webhook's deliveries with their event type, newest first.
+    /// A webhook's deliveries with their event type, newest first, before the delivery
+    /// `before`, only those in `state` when given.
     pub fn for_webhook(
         conn: &mut DbConnection,
         webhook: i64,
+        state: Option<DeliveryState>,
+        before: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<(Delivery, String)>> {
-        deliveries::table
+        let mut query = deliveries::table
             .inner_join(webhook_events::table)
             .filter(deliveries::webhook_id.eq(webhook))
             .order(deliveries::id.desc())
             .limit(limit)
             .select((Delivery::as_select(), webhook_events::event_type))
-            .load(conn)
+            .into_boxed();
+        if let Some(state) = state {
+            query = query.filter(deliveries::state.eq(state));
+        }
+        if let Some(before) = before {
+            query = query.filter(deliveries::id.lt(before));
+        }
+        query.load(conn)
+    }
+
+    /// Sends a finished delivery again: same event, same `webhook-id`, a fresh retry schedule.
+    /// Returns 0 when it is still pending.
+    pub fn redeliver(
+        conn: &mut DbConnection,
+        webhook: i64,
+        id: i64,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq(id))
+                .filter(deliveries::webhook_id.eq(webhook))
+                .filter(deliveries::state.ne(DeliveryState::Pending)),
+        )
+        .set((
+            deliveries::state.eq(DeliveryState::Pending),
+            deliveries::attempts.eq(0),
+            deliveries::next_attempt_at.eq(at),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::finished_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+    }
+
+    pub fn exists(conn: &mut DbConnection, webhook: i64, id: i64) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            deliveries::table
+                .filter(deliveries::id.eq(id))
+                .filter(deliveries::webhook_id.eq(webhook)),
+        ))
+        .get_result(conn)
     }
 }
 
@@ -143,11 +186,33 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    pub fn for_delivery(conn: &mut DbConnection, delivery: i64) -> QueryResult<Vec<Attempt>> {
+    /// The attempts of these deliveries, oldest first: one query for a whole page.
+    pub fn for_deliveries(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Attempt>> {
         delivery_attempts::table
-            .filter(delivery_attempts::delivery_id.eq(delivery))
+            .filter(delivery_attempts::delivery_id.eq_any(ids))
             .order(delivery_attempts::id.asc())
             .select(Attempt::as_select())
+            .load(conn)
+    }
+
+    /// When each of a webhook's attempts since `since` happened and whether it succeeded, for
+    /// the chart; at most `limit` of the newest.
+    pub fn outcomes_since(
+        conn: &mut DbConnection,
+        webhook: i64,
+        since: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<(NaiveDateTime, bool)>> {
+        delivery_attempts::table
+            .inner_join(deliveries::table)
+            .filter(deliveries::webhook_id.eq(webhook))
+            .filter(delivery_attempts::attempted_at.ge(since))
+            .order(delivery_attempts::id.desc())
+            .limit(limit)
+            .select((
+                delivery_attempts::attempted_at,
+                delivery_attempts::succeeded,
+            ))
             .load(conn)
     }
 }

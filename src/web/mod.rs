@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod static_files;
 pub mod views;
+pub mod webhook_status;
 
 use actix_web::web;
 
@@ -19,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     setup::routes(cfg);
     settings::routes(cfg);
     api_management::routes(cfg);
+    webhook_status::routes(cfg);
 }
 
 /// Unknown pages get the 404 page, not an empty body.

@@ -338,6 +338,7 @@ fn render(
             row.toggle_url = Some(format!("{base}/status"));
             row.delete_url = Some(format!("{base}/delete"));
             row.reveal_url = Some(format!("{base}/secret"));
+            row.details_url = Some(base);
             row.secret = (revealed == Some(hook.id)).then(|| hook.secret.clone());
             row
         })
