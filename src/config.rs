@@ -48,6 +48,9 @@ pub struct DeliverySettings {
     /// Allow delivery to loopback and private addresses (development and tests only).
     #[arg(long, env = "KEYPORT_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// A webhook whose deliveries keep failing this long is turned off, with the reason shown.
+    #[arg(long, env = "KEYPORT_WEBHOOK_DISABLE_AFTER", default_value = "5days", value_parser = humantime::parse_duration)]
+    pub webhook_disable_after: Duration,
     /// How often the worker looks for due deliveries when it has nothing to do.
     #[arg(long, env = "KEYPORT_WEBHOOK_POLL", default_value = "250ms", value_parser = humantime::parse_duration)]
     pub webhook_poll: Duration,
@@ -74,6 +77,7 @@ impl Default for DeliverySettings {
             webhook_timeout: Duration::from_secs(15),
             webhook_concurrency: 16,
             webhook_allow_private: false,
+            webhook_disable_after: Duration::from_secs(5 * 24 * 3600),
             webhook_poll: Duration::from_millis(250),
         }
     }

@@ -31,6 +31,8 @@ struct ReceiverState {
     received: Vec<Received>,
     /// Statuses to answer with, in order; 200 once they run out.
     answers: Vec<u16>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 struct Receiver {
@@ -40,9 +42,15 @@ struct Receiver {
 
 impl Receiver {
     fn start(answers: &[u16]) -> Self {
+        Self::start_slow(answers, Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` over each answer, so deliveries are in flight for a while.
+    fn start_slow(answers: &[u16], delay: Duration) -> Self {
         let state = Arc::new(Mutex::new(ReceiverState {
             received: Vec::new(),
             answers: answers.to_vec(),
+            delay,
         }));
         let shared = state.clone();
         let server = actix_test::start(move || {
@@ -67,6 +75,8 @@ async fn receive(
     req: HttpRequest,
     body: String,
 ) -> HttpResponse {
+    let delay = state.lock().expect("receiver").delay;
+    actix_web::rt::time::sleep(delay).await;
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -528,4 +538,152 @@ async fn the_status_page_shows_attempts_and_redelivers_for_owner_and_admins_only
     );
     assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
     assert_eq!(receiver.received().len(), 4);
+}
+
+#[actix_web::test]
+async fn a_webhook_failing_for_too_long_is_turned_off_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[500; 5]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let worker = Worker::new(app.db.clone(), settings(&[0, 0], true)).expect("worker");
+
+    // It has been failing for six days (longer than the default five).
+    create_contact(&app, &key, "Failing").await;
+    worker.deliver_due().await.expect("deliver");
+    let six_days_ago = keyport::db::now() - chrono::Duration::days(6);
+    app.with_conn(|c| {
+        diesel::update(webhooks::table.find(hook_id))
+            .set(webhooks::failing_since.eq(six_days_ago))
+            .execute(c)
+    })
+    .expect("backdate");
+    let (_, shown) = app
+        .api()
+        .call(
+            &key,
+            Method::GET,
+            &format!("/api/v1/webhooks/{hook_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        shown["status"], "On",
+        "one failure alone does not turn it off"
+    );
+
+    worker.deliver_due().await.expect("deliver");
+    let (_, shown) = app
+        .api()
+        .call(
+            &key,
+            Method::GET,
+            &format!("/api/v1/webhooks/{hook_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(shown["status"], "Off");
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kept failing")),
+        "{shown}"
+    );
+
+    // Turned on again by its owner: the reason and the streak are forgotten.
+    let (_, shown) = app
+        .api()
+        .call(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{hook_id}"),
+            Some(json!({"status": "On"})),
+        )
+        .await;
+    assert_eq!(shown["status"], "On");
+    assert_eq!(shown["disabled_reason"], Value::Null);
+    let since: Option<chrono::NaiveDateTime> = app
+        .with_conn(|c| {
+            webhooks::table
+                .find(hook_id)
+                .select(webhooks::failing_since)
+                .first(c)
+        })
+        .expect("streak");
+    assert_eq!(since, None);
+}
+
+#[actix_web::test]
+async fn a_killed_instance_loses_nothing_and_the_next_one_delivers_the_rest() {
+    const EVENTS: usize = 30;
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start_slow(&[], Duration::from_millis(200));
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    for n in 0..EVENTS {
+        create_contact(&app, &key, &format!("Crash {n}")).await;
+    }
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-timeout",
+        "2s",
+        "--webhook-concurrency",
+        "4",
+        "--webhook-poll",
+        "50ms",
+        "--webhook-retry-schedule",
+        "1s",
+    ];
+    let distinct = || {
+        receiver
+            .received()
+            .iter()
+            .map(|m| m.id.clone())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+
+    let mut first = crate::support::serve(&app.database_url, &flags);
+    first.wait_until_listening().await;
+    let started = std::time::Instant::now();
+    while distinct() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first instance delivered nothing"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    // kill -9, in the middle of delivering.
+    first.kill();
+    let at_kill = distinct();
+    assert!(
+        at_kill < EVENTS,
+        "everything was delivered before the kill; the test proves nothing"
+    );
+
+    // Deliveries the killed instance had claimed wait out their lease; then the next instance
+    // takes them. Done when keyport has recorded every one as delivered.
+    let second = crate::support::serve(&app.database_url, &flags);
+    second.wait_until_listening().await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let started = std::time::Instant::now();
+    loop {
+        let states = delivery_states(&app, hook_id);
+        assert_eq!(states.len(), EVENTS);
+        if states.iter().all(|(state, _)| state == "delivered") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not all delivered after the restart: {states:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(distinct(), EVENTS, "every event reached the receiver");
+    // Repeats only for what was in flight at the kill (at most the concurrency).
+    let duplicates = receiver.received().len() - EVENTS;
+    println!(
+        "kill -9 after {at_kill} of {EVENTS} events reached the receiver: 0 lost, {duplicates} duplicates"
+    );
+    assert!(duplicates <= 4, "{duplicates} duplicates");
+    drop(second);
 }

@@ -45,6 +45,7 @@ diesel::table! {
         status -> Text,
         secret -> Text,
         disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
     }
 }

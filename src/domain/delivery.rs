@@ -24,6 +24,9 @@ use crate::models::{Webhook, WebhookStatus};
 const KEPT_BODY_BYTES: usize = 1024;
 /// A receiver's Retry-After is honoured up to this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How long a claim outlives the attempt's timeout, for recording the outcome. After that, a
+/// delivery whose worker died is taken by another.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 /// How far a retry may move from its schedule, so that retries from one outage spread out.
 const JITTER: f64 = 0.2;
 
@@ -90,9 +93,8 @@ impl Worker {
     /// the outcomes. Returns how many deliveries it attempted.
     pub async fn deliver_due(&self) -> Result<usize> {
         let limit = self.settings.webhook_concurrency as i64;
-        let lease =
-            chrono::Duration::from_std(self.settings.webhook_timeout * 2 + Duration::from_secs(15))
-                .unwrap_or(chrono::Duration::minutes(1));
+        let lease = chrono::Duration::from_std(self.settings.webhook_timeout + LEASE_MARGIN)
+            .unwrap_or(chrono::Duration::minutes(1));
         let jobs = self.db.run(move |c| claim(c, limit, lease)).await?;
         let count = jobs.len();
         join_all(jobs.into_iter().map(|job| self.deliver(job))).await;
@@ -121,11 +123,11 @@ impl Worker {
                 "webhook delivery cancelled: the webhook or its owner's API Access is off"
             ),
         }
-        let schedule = self.settings.webhook_retry_schedule.0.clone();
+        let settings = self.settings.clone();
         let id = job.delivery_id;
         if let Err(e) = self
             .db
-            .run(move |c| settle(c, &job, outcome, &schedule))
+            .run(move |c| settle(c, &job, outcome, &settings))
             .await
         {
             tracing::error!(delivery = id, error = %e, "could not record a webhook attempt; it will be retried");
@@ -219,12 +221,13 @@ fn settle(
     conn: &mut DbConnection,
     job: &DeliveryJob,
     outcome: Outcome,
-    schedule: &[Duration],
+    settings: &DeliverySettings,
 ) -> Result<()> {
+    let schedule = &settings.webhook_retry_schedule.0;
     write_transaction(conn, |conn| {
         let at = now();
         let attempts = job.attempts + 1;
-        match outcome {
+        let (state, next) = match outcome {
             Outcome::Cancelled => {
                 Delivery::settle(
                     conn,
@@ -234,6 +237,7 @@ fn settle(
                     None,
                     at,
                 )?;
+                return Ok(());
             }
             Outcome::Delivered {
                 status,
@@ -241,14 +245,8 @@ fn settle(
                 body,
             } => {
                 attempt(job, at, Some(status), duration, None, Some(&body), true).insert(conn)?;
-                Delivery::settle(
-                    conn,
-                    job.delivery_id,
-                    attempts,
-                    DeliveryState::Delivered,
-                    None,
-                    at,
-                )?;
+                Webhook::note_success(conn, job.webhook_id)?;
+                (DeliveryState::Delivered, None)
             }
             Outcome::Failed {
                 status,
@@ -269,40 +267,50 @@ fn settle(
                 .insert(conn)?;
                 if status == Some(410) {
                     // 410 Gone: the receiver asks us to stop.
-                    let reason = "Turned off because the receiver answered 410 Gone.";
-                    Webhook::turn_off(conn, job.webhook_id, reason)?;
-                    Delivery::settle(
+                    Webhook::turn_off(
                         conn,
-                        job.delivery_id,
-                        attempts,
-                        DeliveryState::Failed,
-                        None,
-                        at,
+                        job.webhook_id,
+                        "Turned off because the receiver answered 410 Gone.",
                     )?;
-                    return Ok(());
+                    (DeliveryState::Failed, None)
+                } else {
+                    turn_off_if_failing_too_long(
+                        conn,
+                        job.webhook_id,
+                        at,
+                        settings.webhook_disable_after,
+                    )?;
+                    match next_attempt(schedule, attempts, retry_after, at) {
+                        Some(next) => (DeliveryState::Pending, Some(next)),
+                        None => (DeliveryState::Failed, None),
+                    }
                 }
-                match next_attempt(schedule, attempts, retry_after, at) {
-                    Some(next) => Delivery::settle(
-                        conn,
-                        job.delivery_id,
-                        attempts,
-                        DeliveryState::Pending,
-                        Some(next),
-                        at,
-                    )?,
-                    None => Delivery::settle(
-                        conn,
-                        job.delivery_id,
-                        attempts,
-                        DeliveryState::Failed,
-                        None,
-                        at,
-                    )?,
-                };
             }
-        }
+        };
+        Delivery::settle(conn, job.delivery_id, attempts, state, next, at)?;
         Ok(())
     })
+}
+
+/// A webhook that has failed without a success for `span` is turned off, saying why.
+fn turn_off_if_failing_too_long(
+    conn: &mut DbConnection,
+    webhook: i64,
+    at: NaiveDateTime,
+    span: Duration,
+) -> Result<()> {
+    let Some(since) = Webhook::note_failure(conn, webhook, at)? else {
+        return Ok(());
+    };
+    if at - since >= chrono::Duration::from_std(span).unwrap_or(chrono::Duration::MAX) {
+        let reason = format!(
+            "Turned off because its deliveries kept failing from {} to {}. Turn it on again once the receiver works.",
+            since.format("%Y-%m-%d %H:%M UTC"),
+            at.format("%Y-%m-%d %H:%M UTC")
+        );
+        Webhook::turn_off(conn, webhook, &reason)?;
+    }
+    Ok(())
 }
 
 fn attempt<'a>(

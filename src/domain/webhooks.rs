@@ -93,6 +93,7 @@ pub fn update(
             status: changes.status,
             // Turning it on again clears why keyport had turned it off.
             disabled_reason: turned_on.then_some(None),
+            failing_since: turned_on.then_some(None),
         };
         // An empty PATCH changes nothing and answers with the webhook as it is.
         if changes_anything(&changes) {

@@ -61,6 +61,8 @@ pub struct WebhookChanges {
     pub status: Option<WebhookStatus>,
     /// `Some(None)` clears why keyport turned it off (when someone turns it on again).
     pub disabled_reason: Option<Option<String>>,
+    /// `Some(None)` forgets a failing streak (when someone turns it on again).
+    pub failing_since: Option<Option<NaiveDateTime>>,
 }
 
 impl NewWebhook<'_> {
@@ -130,6 +132,36 @@ impl Webhook {
                 .filter(webhooks::user_id.eq(user)),
         )
         .set(changes)
+        .execute(conn)
+    }
+
+    /// After a failed attempt: when the webhook started failing (set now if it was not).
+    pub fn note_failure(
+        conn: &mut DbConnection,
+        id: i64,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<NaiveDateTime>> {
+        diesel::update(
+            webhooks::table
+                .find(id)
+                .filter(webhooks::failing_since.is_null()),
+        )
+        .set(webhooks::failing_since.eq(at))
+        .execute(conn)?;
+        webhooks::table
+            .find(id)
+            .select(webhooks::failing_since)
+            .first(conn)
+    }
+
+    /// After a successful attempt: no longer failing.
+    pub fn note_success(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(
+            webhooks::table
+                .find(id)
+                .filter(webhooks::failing_since.is_not_null()),
+        )
+        .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
         .execute(conn)
     }
 

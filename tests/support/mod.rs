@@ -2,6 +2,7 @@
 
 mod browser;
 mod logs;
+mod process;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +15,7 @@ use keyport::models::{Role, UserId};
 
 pub use browser::{Api, Browser, KeyIn, Page};
 pub use logs::captured_logs;
+pub use process::serve;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

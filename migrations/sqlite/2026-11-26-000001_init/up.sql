@@ -53,6 +53,8 @@ CREATE TABLE webhooks (
     secret TEXT NOT NULL,
     -- Why keyport turned the webhook off itself (410 Gone, failing for too long), if it did.
     disabled_reason TEXT,
+    -- The first failed attempt since the last success: failing for too long turns it off.
+    failing_since TIMESTAMP,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX webhooks_user ON webhooks (user_id, id);

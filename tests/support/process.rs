@@ -1,0 +1,96 @@
+//! `keyport serve` as a separate process, as people and deployments run it.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A `keyport serve` process, killed when dropped.
+pub struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    pub base: String,
+}
+
+impl Served {
+    /// Ends the process the hard way, as a crash would: no graceful shutdown.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts `keyport serve` on a free port with this database and these extra flags.
+pub fn serve(database_url: &str, extra: &[&str]) -> Served {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .args(["serve", "--bind", &bind])
+        .args(extra)
+        .env("DATABASE_URL", database_url)
+        .env("KEYPORT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start keyport serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Served {
+        child,
+        lines,
+        base: format!("http://{bind}"),
+    }
+}
+
+impl Served {
+    /// The first printed line that contains `text`.
+    pub fn line_with(&self, text: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("keyport never printed {text:?}"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    pub async fn wait_until_listening(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/login", self.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("keyport serve did not start listening");
+    }
+}
