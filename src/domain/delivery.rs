@@ -97,23 +97,44 @@ impl Worker {
             .unwrap_or(chrono::Duration::minutes(1));
         let jobs = self.db.run(move |c| claim(c, limit, lease)).await?;
         let count = jobs.len();
-        join_all(jobs.into_iter().map(|job| self.deliver(job))).await;
+        let outcomes = join_all(jobs.into_iter().map(|job| async {
+            let outcome = self.attempt(&job).await;
+            (job, outcome)
+        }))
+        .await;
+        // One transaction records the whole batch: one disk sync, not one per delivery.
+        let settings = self.settings.clone();
+        let recorded = self
+            .db
+            .run(move |c| {
+                write_transaction(c, |c| {
+                    outcomes
+                        .into_iter()
+                        .try_for_each(|(job, outcome)| settle(c, &job, outcome, &settings))
+                })
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record webhook attempts; they will be retried when their claim expires");
+        }
         Ok(count)
     }
 
-    async fn deliver(&self, job: DeliveryJob) {
+    async fn attempt(&self, job: &DeliveryJob) -> Outcome {
         let outcome = if job.status == WebhookStatus::On && job.owner_key.is_some() {
-            self.send(&job).await
+            self.send(job).await
         } else {
             Outcome::Cancelled
         };
         match &outcome {
-            Outcome::Delivered { status, .. } => tracing::info!(
-                delivery = job.delivery_id,
-                webhook = job.webhook_id,
-                status,
-                "webhook delivered"
-            ),
+            Outcome::Delivered { status, .. } => {
+                tracing::info!(
+                    delivery = job.delivery_id,
+                    webhook = job.webhook_id,
+                    status,
+                    "webhook delivered"
+                )
+            }
             Outcome::Failed { error, .. } => {
                 tracing::info!(delivery = job.delivery_id, webhook = job.webhook_id, %error, "webhook attempt failed")
             }
@@ -123,15 +144,7 @@ impl Worker {
                 "webhook delivery cancelled: the webhook or its owner's API Access is off"
             ),
         }
-        let settings = self.settings.clone();
-        let id = job.delivery_id;
-        if let Err(e) = self
-            .db
-            .run(move |c| settle(c, &job, outcome, &settings))
-            .await
-        {
-            tracing::error!(delivery = id, error = %e, "could not record a webhook attempt; it will be retried");
-        }
+        outcome
     }
 
     async fn send(&self, job: &DeliveryJob) -> Outcome {
@@ -205,15 +218,17 @@ impl Worker {
 
 /// Claims up to `limit` due deliveries for `lease`, and reads what sending them needs.
 fn claim(conn: &mut DbConnection, limit: i64, lease: chrono::Duration) -> Result<Vec<DeliveryJob>> {
-    let at = now();
-    let mut jobs = Vec::new();
-    for id in Delivery::due(conn, at, limit)? {
-        // Another worker (or instance) may have claimed it since: then it is theirs.
-        if Delivery::claim(conn, id, at, at + lease)? == 1 {
-            jobs.push(Delivery::job(conn, id)?);
+    write_transaction(conn, |conn| {
+        let at = now();
+        let mut jobs = Vec::new();
+        for id in Delivery::due(conn, at, limit)? {
+            // Another worker (or instance) may have claimed it since: then it is theirs.
+            if Delivery::claim(conn, id, at, at + lease)? == 1 {
+                jobs.push(Delivery::job(conn, id)?);
+            }
         }
-    }
-    Ok(jobs)
+        Ok(jobs)
+    })
 }
 
 /// Records the attempt and decides what happens next, in one transaction.
