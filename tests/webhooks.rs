@@ -221,6 +221,21 @@ async fn a_change_queues_one_delivery_per_sending_webhook_in_its_own_transaction
     )
     .await;
     assert_eq!(pending_deliveries(&app, on_create).len(), 1);
+
+    // Their API Access is on again: the webhook sends again.
+    let actor = keyport::domain::audit::Actor {
+        id: subscriber.id,
+        ip: None,
+    };
+    keyport::domain::api_access::enable(&mut app.conn(), &actor).expect("enable again");
+    api.call(
+        &key,
+        Method::POST,
+        "/api/v1/contacts",
+        Some(json!({"first_name": "Back", "last_name": "Again"})),
+    )
+    .await;
+    assert_eq!(pending_deliveries(&app, on_create).len(), 2);
 }
 
 #[actix_web::test]
