@@ -108,7 +108,6 @@ pub struct Unavailable(pub String);
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
-    url: Arc<DatabaseUrl>,
     checkouts: Arc<AtomicU64>,
 }
 
@@ -122,13 +121,8 @@ impl Db {
             .map_err(|e| Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
-            url: Arc::new(url.clone()),
             checkouts: Arc::new(AtomicU64::new(0)),
         })
-    }
-
-    pub fn url(&self) -> &DatabaseUrl {
-        &self.url
     }
 
     /// A connection for synchronous callers (the command line, tests).

@@ -3,7 +3,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::NaiveDateTime;
@@ -26,7 +26,6 @@ pub struct Flash {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum FlashKind {
     Success,
-    Warning,
 }
 
 impl Flash {
@@ -39,7 +38,6 @@ impl Flash {
     pub fn css_class(&self) -> &'static str {
         match self.kind {
             FlashKind::Success => "flash flash-success",
-            FlashKind::Warning => "flash flash-warning",
         }
     }
     pub fn set(self, session: &Session) -> Result<(), Error> {
@@ -102,14 +100,6 @@ pub fn html(template: &impl Template) -> Result<HttpResponse, Error> {
 pub fn html_status(status: StatusCode, template: &impl Template) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::build(status)
         .content_type(ContentType::html())
-        .body(template.render()?))
-}
-
-/// A page that shows a secret: never stored by the browser or a proxy.
-pub fn html_no_store(template: &impl Template) -> Result<HttpResponse, Error> {
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .body(template.render()?))
 }
 
