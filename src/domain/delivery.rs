@@ -49,6 +49,19 @@ pub enum Outcome {
     Cancelled,
 }
 
+impl Outcome {
+    /// A failure before any answer: refused address, bad secret, no connection.
+    fn not_sent(started: Instant, error: String) -> Self {
+        Outcome::Failed {
+            status: None,
+            duration: started.elapsed(),
+            error,
+            body: None,
+            retry_after: None,
+        }
+    }
+}
+
 pub struct Worker {
     db: Db,
     client: reqwest::Client,
@@ -150,25 +163,12 @@ impl Worker {
     async fn send(&self, job: &DeliveryJob) -> Outcome {
         let started = Instant::now();
         if let Err(error) = check_literal_address(&job.url, self.settings.webhook_allow_private) {
-            return Outcome::Failed {
-                status: None,
-                duration: started.elapsed(),
-                error,
-                body: None,
-                retry_after: None,
-            };
+            return Outcome::not_sent(started, error);
         }
         let body = payload(job);
         let timestamp = chrono::Utc::now().timestamp();
         let Some(signature) = sign(&job.secret, &job.message_id, timestamp, &body) else {
-            let error = "the webhook's signing secret is not valid".to_owned();
-            return Outcome::Failed {
-                status: None,
-                duration: started.elapsed(),
-                error,
-                body: None,
-                retry_after: None,
-            };
+            return Outcome::not_sent(started, "the webhook's signing secret is not valid".into());
         };
         let response = self
             .client
@@ -182,16 +182,7 @@ impl Worker {
             .await;
         let mut response = match response {
             Ok(response) => response,
-            Err(e) => {
-                let error = describe(&e);
-                return Outcome::Failed {
-                    status: None,
-                    duration: started.elapsed(),
-                    error,
-                    body: None,
-                    retry_after: None,
-                };
-            }
+            Err(e) => return Outcome::not_sent(started, describe(&e)),
         };
         let status = response.status();
         let retry_after = retry_after(response.headers());

@@ -16,7 +16,7 @@ use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
-use crate::models::{Entity, OperationType, WebhookStatus};
+use crate::models::{Entity, OperationType, UserId, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";
 
@@ -215,21 +215,14 @@ async fn set_webhook_status(
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, Error> {
     let (owner, id, status) = (me.user.id, id.into_inner(), form.into_inner().status);
-    let overview = state
-        .db
-        .run(move |c| {
-            webhooks::update(
-                c,
-                owner,
-                id,
-                SubscriptionChanges {
-                    status: Some(status),
-                    ..Default::default()
-                },
-            )?;
-            api_access::overview(c, owner)
-        })
-        .await?;
+    let changes = SubscriptionChanges {
+        status: Some(status),
+        ..Default::default()
+    };
+    let overview = change_webhook(&state, owner, move |c| {
+        webhooks::update(c, owner, id, changes).map(drop)
+    })
+    .await?;
     let flash = Flash::success(match status {
         WebhookStatus::On => "Webhook turned on.",
         WebhookStatus::Off => "Webhook turned off. Nothing is sent to it until you turn it on.",
@@ -244,13 +237,7 @@ async fn delete_webhook(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
     let (owner, id) = (me.user.id, id.into_inner());
-    let overview = state
-        .db
-        .run(move |c| {
-            webhooks::delete(c, owner, id)?;
-            api_access::overview(c, owner)
-        })
-        .await?;
+    let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, owner, id)).await?;
     done(&req, &me, overview, Flash::success("Webhook deleted."))
 }
 
@@ -262,14 +249,25 @@ async fn reveal_secret(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
     let (owner, id) = (me.user.id, id.into_inner());
-    let overview = state
+    let overview = change_webhook(&state, owner, move |c| {
+        webhooks::get(c, owner, id).map(drop)
+    })
+    .await?;
+    render(&req, &me, overview, Step::Reveal(id))
+}
+
+/// Does something to one of the user's webhooks, then reads the section again.
+async fn change_webhook<F>(state: &AppState, owner: UserId, change: F) -> Result<Overview, Error>
+where
+    F: FnOnce(&mut DbConnection) -> domain::Result<()> + Send + 'static,
+{
+    Ok(state
         .db
         .run(move |c| {
-            webhooks::get(c, owner, id)?;
+            change(c)?;
             api_access::overview(c, owner)
         })
-        .await?;
-    render(&req, &me, overview, Step::Reveal(id))
+        .await?)
 }
 
 /// After an action: the section with its message for htmx; a redirect to the page otherwise.
