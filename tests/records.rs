@@ -30,6 +30,13 @@ async fn contacts_can_be_created_read_listed_changed_and_deleted() {
     let id = contact["id"].as_i64().expect("id");
     assert_eq!(contact["company_id"], company_id);
     assert_eq!(contact["created_by"], user.id.0);
+    for field in ["created_at", "updated_at"] {
+        let text = contact[field].as_str().expect("a time");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'),
+            "{field}: {text}"
+        );
+    }
 
     let (status, got) = api
         .call(&key, Method::GET, &format!("/api/v1/contacts/{id}"), None)

@@ -30,6 +30,7 @@ pub struct WebhookJson {
     pub status: WebhookStatus,
     /// Why keyport turned it off by itself, when it did.
     pub disabled_reason: Option<String>,
+    #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,

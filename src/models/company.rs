@@ -16,7 +16,9 @@ pub struct Company {
     pub website: Option<String>,
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
+    #[serde(serialize_with = "super::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "super::utc")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -19,7 +19,9 @@ pub struct Contact {
     pub company_id: Option<i64>,
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
+    #[serde(serialize_with = "super::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "super::utc")]
     pub updated_at: NaiveDateTime,
 }
 

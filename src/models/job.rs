@@ -24,7 +24,9 @@ pub struct Job {
     pub status: JobStatus,
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
+    #[serde(serialize_with = "super::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "super::utc")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -47,6 +47,17 @@ pub trait RecordTable: serde::Serialize + Send + Sized + 'static {
     fn delete(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<usize>;
 }
 
+/// Times in JSON: RFC 3339 in UTC with a `Z`, as programs expect (`2026-11-26T07:00:00.123Z`).
+pub(crate) fn utc<S: serde::Serializer>(
+    t: &chrono::NaiveDateTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(
+        &t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
 /// For PATCH bodies: an absent field is `None` (leave it), `null` is `Some(None)` (clear it).
 pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
