@@ -538,6 +538,17 @@ async fn the_status_page_shows_attempts_and_redelivers_for_owner_and_admins_only
     );
     assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
     assert_eq!(receiver.received().len(), 4);
+
+    // The owner's audit trail shows who added the webhook and who redelivered.
+    let trail = admin
+        .get(&format!("/admin/api-management/users/{}", owner.id))
+        .await;
+    assert!(trail.contains("Added a webhook"));
+    assert_eq!(
+        trail.body.matches("Redelivered a webhook delivery").count(),
+        2
+    );
+    assert!(trail.contains("Ada Admin"));
 }
 
 #[actix_web::test]

@@ -241,7 +241,7 @@ async fn a_change_queues_one_delivery_per_sending_webhook_in_its_own_transaction
 #[actix_web::test]
 async fn a_user_manages_webhooks_in_the_browser() {
     let app = TestApp::spawn().await;
-    let (_, browser) = app.signed_in(Role::User, "Bea Browser").await;
+    let (bea, browser) = app.signed_in(Role::User, "Bea Browser").await;
     browser.post("/settings/api-access/enable", &[]).await;
 
     // Add: the secret is shown once, right away, and never cached.
@@ -363,6 +363,14 @@ async fn a_user_manages_webhooks_in_the_browser() {
     let page = browser.get("/settings/api-access").await;
     assert!(page.contains("Webhook deleted."));
     assert!(!page.contains("https://hooks.example.com/bea"));
+    let actions: Vec<keyport::models::AuditAction> = app
+        .with_conn(|c| keyport::models::AuditEvent::for_subject(c, bea.id, 20))
+        .expect("audit")
+        .into_iter()
+        .map(|(event, _)| event.action)
+        .collect();
+    assert!(actions.contains(&keyport::models::AuditAction::WebhookAdded));
+    assert!(actions.contains(&keyport::models::AuditAction::WebhookDeleted));
 }
 
 #[actix_web::test]

@@ -21,6 +21,17 @@ const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, a
 /// The user whose active key authenticated this request.
 pub struct ApiCaller {
     pub user: User,
+    /// Where the call came from, for the audit trail.
+    pub ip: Option<String>,
+}
+
+impl ApiCaller {
+    pub fn actor(&self) -> crate::domain::audit::Actor {
+        crate::domain::audit::Actor {
+            id: self.user.id,
+            ip: self.ip.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -56,11 +67,12 @@ impl FromRequest for ApiCaller {
         Box::pin(async move {
             let key = key.ok_or_else(|| Error::unauthorized(UNAUTHORIZED))?;
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let seen_from = ip.clone();
             let user = state
                 .db
-                .run(move |c| api_access::authenticate(c, &key, ip.as_deref()))
+                .run(move |c| api_access::authenticate(c, &key, seen_from.as_deref()))
                 .await?;
-            user.map(|user| ApiCaller { user })
+            user.map(|user| ApiCaller { user, ip })
                 .ok_or_else(|| Error::unauthorized(UNAUTHORIZED))
         })
     }

@@ -73,10 +73,10 @@ async fn create(
     caller: ApiCaller,
     body: web::Json<NewSubscription>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, new) = (caller.user.id, body.into_inner());
+    let (actor, new) = (caller.actor(), body.into_inner());
     let hook = state
         .db
-        .run(move |c| webhooks::create(c, owner, new))
+        .run(move |c| webhooks::create(c, &actor, new))
         .await?;
     let secret = hook.secret.clone();
     Ok(HttpResponse::Created().json(WebhookJson {
@@ -104,10 +104,10 @@ async fn delete(
     caller: ApiCaller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (caller.user.id, id.into_inner());
+    let (actor, id) = (caller.actor(), id.into_inner());
     state
         .db
-        .run(move |c| webhooks::delete(c, owner, id))
+        .run(move |c| webhooks::delete(c, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

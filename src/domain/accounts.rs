@@ -8,7 +8,7 @@ use argon2::password_hash::{
 };
 
 use super::{Error, Result};
-use crate::db::{DbConnection, is_unique_violation, now, write_transaction};
+use crate::db::{Db, DbConnection, is_unique_violation, now, write_transaction};
 use crate::models::user::normalize;
 use crate::models::{NewUser, Role, User};
 
@@ -52,20 +52,27 @@ pub fn create_user(conn: &mut DbConnection, account: &NewAccount<'_>) -> Result<
 }
 
 /// The user with this email and password. A wrong email and a wrong password take the same
-/// time and give the same answer.
-pub fn sign_in(conn: &mut DbConnection, email: &str, password: &str) -> Result<User> {
+/// time and give the same answer. The password check (argon2, tens of milliseconds) runs after
+/// the database connection is back in the pool.
+pub async fn sign_in(db: &Db, email: String, password: String) -> Result<User> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(Error::BadCredentials);
     }
-    let user = User::find_by_email(conn, email)?;
-    let hash = user
-        .as_ref()
-        .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
-    let verified = verify_password(hash, password);
-    match user {
-        Some(user) if verified => Ok(user),
-        _ => Err(Error::BadCredentials),
-    }
+    let user = db
+        .run(move |c| Ok::<_, Error>(User::find_by_email(c, &email)?))
+        .await?;
+    actix_web::web::block(move || {
+        let hash = user
+            .as_ref()
+            .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let verified = verify_password(hash, &password);
+        match user {
+            Some(user) if verified => Ok(user),
+            _ => Err(Error::BadCredentials),
+        }
+    })
+    .await
+    .map_err(|e| Error::Unavailable(crate::db::Unavailable(e.to_string())))?
 }
 
 pub fn hash_password(password: &str) -> Result<String> {

@@ -2,12 +2,13 @@
 
 use serde::Deserialize;
 
+use super::audit::Actor;
 use super::keys::webhook_secret;
 use super::{Error, Result, invalid};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::delivery::{Attempt, Delivery, DeliveryState};
 use crate::models::{
-    Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
+    AuditAction, Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
 };
 
 const MAX_URL_BYTES: usize = 2048;
@@ -62,18 +63,30 @@ pub fn get(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<Webhook> {
     Webhook::find_owned(conn, owner, id)?.ok_or(Error::NotFound)
 }
 
-pub fn create(conn: &mut DbConnection, owner: UserId, new: NewSubscription) -> Result<Webhook> {
+/// Adds a webhook for the actor, audited.
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewSubscription) -> Result<Webhook> {
     let url = validate_url(&new.url)?;
-    Ok(NewWebhook {
-        user_id: owner,
-        url: &url,
-        entity: new.entity,
-        operation_type: new.operation_type,
-        status: new.status.unwrap_or(WebhookStatus::On),
-        secret: &webhook_secret(),
-        created_at: now(),
-    }
-    .insert(conn)?)
+    let owner = actor.id;
+    write_transaction(conn, |conn| {
+        let hook = NewWebhook {
+            user_id: owner,
+            url: &url,
+            entity: new.entity,
+            operation_type: new.operation_type,
+            status: new.status.unwrap_or(WebhookStatus::On),
+            secret: &webhook_secret(),
+            created_at: now(),
+        }
+        .insert(conn)?;
+        super::audit::record(
+            conn,
+            actor,
+            owner,
+            AuditAction::WebhookAdded,
+            Some(&hook.url),
+        )?;
+        Ok(hook)
+    })
 }
 
 pub fn update(
@@ -107,17 +120,26 @@ fn changes_anything(c: &WebhookChanges) -> bool {
     c.url.is_some() || c.entity.is_some() || c.operation_type.is_some() || c.status.is_some()
 }
 
-pub fn delete(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<()> {
-    match Webhook::delete_owned(conn, owner, id)? {
-        0 => Err(Error::NotFound),
-        _ => Ok(()),
-    }
+/// Deletes one of the actor's webhooks, audited.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<()> {
+    write_transaction(conn, |conn| {
+        let hook = get(conn, actor.id, id)?;
+        Webhook::delete_owned(conn, actor.id, id)?;
+        super::audit::record(
+            conn,
+            actor,
+            actor.id,
+            AuditAction::WebhookDeleted,
+            Some(&hook.url),
+        )?;
+        Ok(())
+    })
 }
 
 /// An admin turns one of `owner`'s webhooks on or off; the audit trail says who and which.
 pub fn set_status_as_admin(
     conn: &mut DbConnection,
-    admin: &super::audit::Actor,
+    admin: &Actor,
     owner: UserId,
     id: i64,
     status: WebhookStatus,
@@ -198,10 +220,16 @@ pub fn report(
     })
 }
 
-/// Sends a past delivery again (same `webhook-id`, so receivers can tell).
-pub fn redeliver(conn: &mut DbConnection, owner: UserId, id: i64, delivery: i64) -> Result<()> {
+/// Sends a past delivery of `owner`'s webhook again, for the owner or an admin; audited.
+pub fn redeliver(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: i64,
+    delivery: i64,
+) -> Result<()> {
     write_transaction(conn, |conn| {
-        get(conn, owner, id)?;
+        let hook = get(conn, owner, id)?;
         if !Delivery::exists(conn, id, delivery)? {
             return Err(Error::NotFound);
         }
@@ -210,6 +238,15 @@ pub fn redeliver(conn: &mut DbConnection, owner: UserId, id: i64, delivery: i64)
                 "This delivery is already waiting to be sent.".into(),
             ));
         }
+        // Same `webhook-id`, so receivers can tell it is a repeat.
+        let detail = format!("{} (delivery {delivery})", hook.url);
+        super::audit::record(
+            conn,
+            actor,
+            owner,
+            AuditAction::DeliveryRedelivered,
+            Some(&detail),
+        )?;
         Ok(())
     })
 }

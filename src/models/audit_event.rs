@@ -15,6 +15,9 @@ super::text_enum! {
         UserCreated = "user.created",
         WebhookTurnedOn = "webhook.turned_on",
         WebhookTurnedOff = "webhook.turned_off",
+        WebhookAdded = "webhook.added",
+        WebhookDeleted = "webhook.deleted",
+        DeliveryRedelivered = "webhook.redelivered",
     }
 }
 
@@ -29,6 +32,9 @@ impl AuditAction {
             AuditAction::UserCreated => "Created user",
             AuditAction::WebhookTurnedOn => "Turned a webhook on",
             AuditAction::WebhookTurnedOff => "Turned a webhook off",
+            AuditAction::WebhookAdded => "Added a webhook",
+            AuditAction::WebhookDeleted => "Deleted a webhook",
+            AuditAction::DeliveryRedelivered => "Redelivered a webhook delivery",
         }
     }
 }

@@ -64,12 +64,7 @@ async fn submit(
         next,
     } = form.into_inner();
     let next = safe_next(next.as_deref()).to_owned();
-    let attempt = email.clone();
-    match state
-        .db
-        .run(move |c| accounts::sign_in(c, &attempt, &password))
-        .await
-    {
+    match accounts::sign_in(&state.db, email.clone(), password).await {
         Ok(user) => {
             session::sign_in(&session, &user)?;
             Ok(redirect(&next))

@@ -179,7 +179,7 @@ async fn add_webhook(
     req: HttpRequest,
     form: web::Form<AddWebhookForm>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, form) = (me.user.id, form.into_inner());
+    let (owner, actor, form) = (me.user.id, actor(&me, &req), form.into_inner());
     let typed = form.url.clone();
     let new = NewSubscription {
         url: form.url,
@@ -190,7 +190,7 @@ async fn add_webhook(
     let result = state
         .db
         .run(move |c| {
-            let added = webhooks::create(c, owner, new);
+            let added = webhooks::create(c, &actor, new);
             Ok::<_, domain::Error>((added, api_access::overview(c, owner)?))
         })
         .await?;
@@ -237,7 +237,8 @@ async fn delete_webhook(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
     let (owner, id) = (me.user.id, id.into_inner());
-    let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, owner, id)).await?;
+    let actor = actor(&me, &req);
+    let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, &actor, id)).await?;
     done(&req, &me, overview, Flash::success("Webhook deleted."))
 }
 

@@ -8,11 +8,12 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
 use super::error::Error;
-use super::pages::{Flash, Layout, html, redirect_after_post};
+use super::pages::{Flash, Layout, client_ip, html, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
 use super::views::{WebhookRow, When};
 use crate::AppState;
 use crate::db::now;
+use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, Report};
 use crate::models::UserId;
 use crate::models::delivery::DeliveryState;
@@ -135,7 +136,7 @@ async fn owner_redeliver(
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let (id, delivery) = path.into_inner();
-    redeliver(&state, &me, me.user.id, id, delivery).await?;
+    redeliver(&state, &me, &req, me.user.id, id, delivery).await?;
     Ok(redirect_after_post(
         &req,
         &format!("/settings/api-access/webhooks/{id}"),
@@ -149,7 +150,7 @@ async fn admin_redeliver(
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let (user, id, delivery) = path.into_inner();
-    redeliver(&state, &me, UserId(user), id, delivery).await?;
+    redeliver(&state, &me, &req, UserId(user), id, delivery).await?;
     Ok(redirect_after_post(
         &req,
         &format!("/admin/api-management/users/{user}/webhooks/{id}"),
@@ -159,13 +160,18 @@ async fn admin_redeliver(
 async fn redeliver(
     state: &AppState,
     me: &SignedIn,
+    req: &HttpRequest,
     owner: UserId,
     id: i64,
     delivery: i64,
 ) -> Result<(), Error> {
+    let actor = Actor {
+        id: me.user.id,
+        ip: client_ip(req),
+    };
     state
         .db
-        .run(move |c| webhooks::redeliver(c, owner, id, delivery))
+        .run(move |c| webhooks::redeliver(c, &actor, owner, id, delivery))
         .await?;
     Flash::success("Delivery queued again. It is sent with the same webhook-id, so receivers can tell it is a repeat.").set(&me.session)
 }
