@@ -73,7 +73,8 @@ impl Layout {
         })
     }
 
-    /// For error pages, which are rendered without the request.
+    /// For error pages, which are rendered without the request: the header shows no account
+    /// links, since it cannot know who is signed in.
     pub fn bare() -> Self {
         Self {
             user: None,
