@@ -1,13 +1,13 @@
 //! The command line, run as a person would run it.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use keyport::models::Role;
 
 use crate::support::TestApp;
 
-fn keyport(args: &[&str], database_url: &str, stdin: &str) -> std::process::Output {
+fn keyport(args: &[&str], database_url: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
         .args(args)
         .env("DATABASE_URL", database_url)
@@ -26,29 +26,44 @@ fn keyport(args: &[&str], database_url: &str, stdin: &str) -> std::process::Outp
     child.wait_with_output().expect("keyport output")
 }
 
+/// `keyport user create` with the password on standard input, as the README says.
+fn user_create(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    role: Option<&str>,
+    password: &str,
+) -> Output {
+    let mut args = vec![
+        "user",
+        "create",
+        "--email",
+        email,
+        "--name",
+        name,
+        "--password-stdin",
+    ];
+    if let Some(role) = role {
+        args.extend(["--role", role]);
+    }
+    keyport(&args, &app.database_url, &format!("{password}\n"))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[actix_web::test]
 async fn user_create_prints_the_new_id_and_the_user_can_sign_in() {
     let app = TestApp::spawn().await;
-    let output = keyport(
-        &[
-            "user",
-            "create",
-            "--email",
-            "Cli.Admin@Example.com",
-            "--name",
-            "Cli Admin",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        &app.database_url,
-        "a long enough password\n",
+    let output = user_create(
+        &app,
+        "Cli.Admin@Example.com",
+        "Cli Admin",
+        Some("admin"),
+        "a long enough password",
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let id: i64 = stdout
         .lines()
@@ -73,79 +88,48 @@ async fn user_create_prints_the_new_id_and_the_user_can_sign_in() {
     assert!(user.password_hash.starts_with("$argon2id$"));
 
     // The same email in another case is the same person.
-    let again = keyport(
-        &[
-            "user",
-            "create",
-            "--email",
-            "cli.admin@example.com",
-            "--name",
-            "Again",
-            "--password-stdin",
-        ],
-        &app.database_url,
-        "another long password\n",
+    let again = user_create(
+        &app,
+        "cli.admin@example.com",
+        "Again",
+        None,
+        "another long password",
     );
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert!(stderr(&again).contains("already exists"));
 }
 
 #[actix_web::test]
 async fn user_create_refuses_bad_input() {
     let app = TestApp::spawn().await;
-    let short = keyport(
-        &[
-            "user",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--password-stdin",
-        ],
-        &app.database_url,
-        "short\n",
-    );
+    let short = user_create(&app, "a@example.com", "A", None, "short");
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    assert!(stderr(&short).contains("at least 12 characters"));
 
-    let bad_role = keyport(
-        &[
-            "user",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "root",
-            "--password-stdin",
-        ],
-        &app.database_url,
-        "a long enough password\n",
+    let bad_role = user_create(
+        &app,
+        "a@example.com",
+        "A",
+        Some("root"),
+        "a long enough password",
     );
     assert!(!bad_role.status.success());
+    assert!(stderr(&bad_role).contains("root"), "{}", stderr(&bad_role));
 
-    let bad_email = keyport(
-        &[
-            "user",
-            "create",
-            "--email",
-            "not-an-email",
-            "--name",
-            "A",
-            "--password-stdin",
-        ],
-        &app.database_url,
-        "a long enough password\n",
-    );
+    let bad_email = user_create(&app, "not-an-email", "A", None, "a long enough password");
     assert!(!bad_email.status.success());
-    assert!(String::from_utf8_lossy(&bad_email.stderr).contains("Email"));
+    assert!(stderr(&bad_email).contains("Email"));
+
+    // Nothing was created by any of them.
+    let exists = app
+        .with_conn(keyport::models::User::any_exist)
+        .expect("query");
+    assert!(!exists);
 }
 
 #[actix_web::test]
 async fn an_unknown_database_scheme_is_refused() {
     let output = keyport(&["migrate"], "mysql://localhost/keyport", "");
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown database URL scheme"));
+    assert!(stderr(&output).contains("unknown database URL scheme"));
 }

@@ -138,6 +138,16 @@ async fn subscriber(app: &TestApp, url: &str) -> (String, Value) {
     (key, hook)
 }
 
+/// The webhook as its owner reads it through the API.
+async fn webhook_json(app: &TestApp, key: &str, id: i64) -> Value {
+    let (status, hook) = app
+        .api()
+        .call(key, Method::GET, &format!("/api/v1/webhooks/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{hook}");
+    hook
+}
+
 async fn create_contact(app: &TestApp, key: &str, first_name: &str) -> Value {
     let (status, contact) = app
         .api()
@@ -321,15 +331,7 @@ async fn a_410_turns_the_webhook_off_with_the_reason() {
     let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
     create_contact(&app, &key, "Gone").await;
     worker.deliver_due().await.expect("deliver");
-    let (_, shown) = app
-        .api()
-        .call(
-            &key,
-            Method::GET,
-            &format!("/api/v1/webhooks/{}", hook["id"]),
-            None,
-        )
-        .await;
+    let shown = webhook_json(&app, &key, hook["id"].as_i64().expect("id")).await;
     assert_eq!(shown["status"], "Off");
     assert!(
         shown["disabled_reason"]
@@ -569,30 +571,14 @@ async fn a_webhook_failing_for_too_long_is_turned_off_with_the_reason() {
             .execute(c)
     })
     .expect("backdate");
-    let (_, shown) = app
-        .api()
-        .call(
-            &key,
-            Method::GET,
-            &format!("/api/v1/webhooks/{hook_id}"),
-            None,
-        )
-        .await;
+    let shown = webhook_json(&app, &key, hook_id).await;
     assert_eq!(
         shown["status"], "On",
         "one failure alone does not turn it off"
     );
 
     worker.deliver_due().await.expect("deliver");
-    let (_, shown) = app
-        .api()
-        .call(
-            &key,
-            Method::GET,
-            &format!("/api/v1/webhooks/{hook_id}"),
-            None,
-        )
-        .await;
+    let shown = webhook_json(&app, &key, hook_id).await;
     assert_eq!(shown["status"], "Off");
     assert!(
         shown["disabled_reason"]

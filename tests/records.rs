@@ -59,6 +59,19 @@ async fn contacts_can_be_created_read_listed_changed_and_deleted() {
     assert_eq!(changed["phone"], Value::Null);
     assert_eq!(changed["email"], "ada@example.com");
 
+    // Another user's change is recorded as theirs.
+    let (other, other_key) = app.user_with_key("Otis Other").await;
+    let (_, changed) = api
+        .call(
+            &other_key,
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            Some(json!({"first_name": "Augusta"})),
+        )
+        .await;
+    assert_eq!(changed["updated_by"], other.id.0);
+    assert_eq!(changed["created_by"], user.id.0);
+
     let (status, _) = api
         .call(
             &key,

@@ -1,5 +1,7 @@
 //! Webhook subscriptions: a user adds, changes and removes their own; nobody sees another's.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::audit::Actor;
@@ -198,14 +200,17 @@ pub fn report(
         None
     };
     let ids: Vec<i64> = page.iter().map(|(d, _)| d.id).collect();
-    let mut attempts = Attempt::for_deliveries(conn, &ids)?;
+    let mut attempts: HashMap<i64, Vec<Attempt>> = HashMap::new();
+    for attempt in Attempt::for_deliveries(conn, &ids)? {
+        attempts
+            .entry(attempt.delivery_id)
+            .or_default()
+            .push(attempt);
+    }
     let deliveries = page
         .into_iter()
         .map(|(delivery, event_type)| {
-            let (mine, rest): (Vec<Attempt>, Vec<Attempt>) = attempts
-                .drain(..)
-                .partition(|a| a.delivery_id == delivery.id);
-            attempts = rest;
+            let mine = attempts.remove(&delivery.id).unwrap_or_default();
             (delivery, event_type, mine)
         })
         .collect();

@@ -7,13 +7,14 @@ use serde::Deserialize;
 use super::error::Error;
 use super::pages::{Flash, Layout, client_ip, html, is_htmx, redirect, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
+use super::settings::StatusForm;
 use super::views::{KeyView, WebhookRow, When, access_view};
 use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::api_management::{self, KeyPage, UserDetail};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks;
-use crate::models::{User, UserId, WebhookStatus};
+use crate::models::{User, UserId};
 
 pub const LIST: &str = "/admin/api-management";
 
@@ -229,11 +230,6 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
         user: detail.user,
         confirm_clear,
     })
-}
-
-#[derive(Deserialize)]
-struct StatusForm {
-    status: WebhookStatus,
 }
 
 /// An admin turns a user's webhook on or off (audited), then sees the user page again.

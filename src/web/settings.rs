@@ -168,9 +168,10 @@ struct AddWebhookForm {
     operation_type: OperationType,
 }
 
+/// The On/Off form of a webhook row, posted by its owner here and by admins in API Management.
 #[derive(Deserialize)]
-struct StatusForm {
-    status: WebhookStatus,
+pub struct StatusForm {
+    pub status: WebhookStatus,
 }
 
 async fn add_webhook(

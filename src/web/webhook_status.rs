@@ -198,15 +198,15 @@ fn status_page(
     can_redeliver: bool,
 ) -> Result<StatusPage, Error> {
     let at = now();
-    let finished: Vec<&(NaiveDateTime, bool)> = report.outcomes.iter().collect();
-    let succeeded = finished.iter().filter(|(_, ok)| *ok).count();
-    let success_rate = if finished.is_empty() {
+    let attempts = report.outcomes.len();
+    let succeeded = report.outcomes.iter().filter(|(_, ok)| *ok).count();
+    let success_rate = if attempts == 0 {
         "No attempts in the last 7 days".to_owned()
     } else {
         format!(
             "{:.1} % of {} attempts in the last 7 days",
-            100.0 * succeeded as f64 / finished.len() as f64,
-            finished.len()
+            100.0 * succeeded as f64 / attempts as f64,
+            attempts
         )
     };
     let last_delivery = report
