@@ -16,6 +16,7 @@ use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web as aw};
+use utoipa_actix_web::AppExt;
 
 use config::WebSettings;
 use db::Db;
@@ -26,6 +27,8 @@ use web::error::Error;
 pub struct AppState {
     pub db: Db,
     pub settings: WebSettings,
+    /// How webhooks are delivered, for the API Developer Guide to state.
+    pub delivery: config::DeliverySettings,
     /// Signs and encrypts the session cookie; shared by every instance through the database.
     session_key: Key,
 }
@@ -39,8 +42,13 @@ impl AppState {
         Ok(Self {
             db,
             settings,
+            delivery: config::DeliverySettings::default(),
             session_key: Key::from(&secret),
         })
+    }
+
+    pub fn with_delivery(self, delivery: config::DeliverySettings) -> Self {
+        Self { delivery, ..self }
     }
 }
 
@@ -70,8 +78,20 @@ pub fn app(
     )
     .build();
 
-    App::new()
-        .app_data(aw::Data::new(state))
+    // The API's routes and its OpenAPI document come from the same registration.
+    let (app, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(api::docs::base())
+        .service(
+            utoipa_actix_web::scope(api::PREFIX)
+                .wrap(from_fn(web::error::json_errors))
+                .configure(api::routes)
+                .default_service(aw::to(api::not_found)),
+        )
+        .split_for_parts();
+
+    app.app_data(aw::Data::new(state))
+        .app_data(aw::Data::new(api::docs::ApiDocument::new(&openapi)))
         .app_data(aw::PathConfig::default().error_handler(|_, _| Error::not_found().into()))
         .app_data(aw::QueryConfig::default().error_handler(|e, _| {
             Error::bad_request(format!("The address is not valid: {e}.")).into()
@@ -89,12 +109,6 @@ pub fn app(
                 .error_handler(|e, _| json_body_error(&e).into()),
         )
         .wrap(from_fn(web::access_log::log))
-        .service(
-            aw::scope(api::PREFIX)
-                .wrap(from_fn(web::error::json_errors))
-                .configure(api::routes)
-                .default_service(aw::to(api::not_found)),
-        )
         .configure(web::static_files::routes)
         .service(
             aw::scope("")

@@ -141,7 +141,9 @@ fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> Resu
 fn serve(args: ServeArgs) -> Result<(), String> {
     let db = open(&args.database)?;
     announce_first_start(&db, &args)?;
-    let state = AppState::new(db.clone(), args.web.clone()).map_err(|e| e.to_string())?;
+    let state = AppState::new(db.clone(), args.web.clone())
+        .map_err(|e| e.to_string())?
+        .with_delivery(args.delivery.clone());
     actix_web::rt::System::new().block_on(async move {
         let worker = Worker::new(db.clone(), args.delivery.clone())?;
         actix_web::rt::spawn(worker.run());

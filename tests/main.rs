@@ -10,6 +10,7 @@ mod api_management;
 mod auth;
 mod cli;
 mod delivery;
+mod docs;
 mod pages;
 mod records;
 mod serve;

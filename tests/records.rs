@@ -72,6 +72,27 @@ async fn contacts_can_be_created_read_listed_changed_and_deleted() {
     assert_eq!(changed["updated_by"], other.id.0);
     assert_eq!(changed["created_by"], user.id.0);
 
+    // A required field cannot be cleared with null; surrounding tabs and line breaks are trimmed.
+    let (status, answer) = api
+        .call(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            Some(json!({"first_name": null})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, changed) = api
+        .call(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            Some(json!({"first_name": "\tAugusta Ada\r\n"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["first_name"], "Augusta Ada");
+
     let (status, _) = api
         .call(
             &key,
@@ -96,17 +117,18 @@ async fn contacts_can_be_created_read_listed_changed_and_deleted() {
         .await;
     assert_eq!(status, 404);
 
-    // Jobs default to open.
+    // Jobs default to open. An id written as a whole float is an integer, as JSON Schema has it.
     let (status, job) = api
         .call(
             &key,
             Method::POST,
             "/api/v1/jobs",
-            Some(json!({"title": "Engineer", "company_id": company_id})),
+            Some(json!({"title": "Engineer", "company_id": company_id as f64})),
         )
         .await;
     assert_eq!(status, 201, "{job}");
     assert_eq!(job["status"], "open");
+    assert_eq!(job["company_id"], company_id);
     let (status, job) = api
         .call(
             &key,
@@ -194,8 +216,18 @@ async fn bad_input_gets_422_with_the_field_and_changes_nothing() {
         ),
         (
             "/api/v1/contacts",
-            json!({"first_name": "A", "last_name": "B", "company_id": 999999}),
-            Some("company_id"),
+            json!({"first_name": "A\u{7}", "last_name": "B"}),
+            Some("first_name"),
+        ),
+        (
+            "/api/v1/contacts",
+            json!({"first_name": null, "last_name": "B"}),
+            None,
+        ),
+        (
+            "/api/v1/contacts",
+            json!({"first_name": "A", "last_name": "B", "company_id": 1.5}),
+            None,
         ),
         (
             "/api/v1/contacts",
@@ -225,6 +257,18 @@ async fn bad_input_gets_422_with_the_field_and_changes_nothing() {
             assert_eq!(answer["field"], field, "{path} {body}");
         }
     }
+    // A reference to a company that does not exist is a 404 naming the field, as JSON:API has it.
+    let (status, answer) = api
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"first_name": "A", "last_name": "B", "company_id": 999999})),
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["field"], "company_id");
+    assert_eq!(answer["error"], "company_id: there is no company 999999");
     // Nothing was created.
     for path in ["/api/v1/contacts", "/api/v1/companies", "/api/v1/jobs"] {
         let (_, page) = api.call(&key, Method::GET, path, None).await;

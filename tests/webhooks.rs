@@ -192,7 +192,7 @@ async fn a_change_queues_one_delivery_per_sending_webhook_in_its_own_transaction
             Some(json!({"first_name": "No", "last_name": "Company", "company_id": 424242})),
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 404);
     assert_eq!(
         app.with_conn(|c| webhook_events::table.count().get_result::<i64>(c))
             .expect("count"),

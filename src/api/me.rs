@@ -1,17 +1,20 @@
 //! GET /api/v1/me: who the key belongs to.
 
 use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
+use super::docs::KeyErrors;
 use crate::models::{Role, UserId};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/me").get(me));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(me);
 }
 
-#[derive(Serialize)]
+/// The user whose key made the call.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: UserId,
     pub email: String,
@@ -19,6 +22,18 @@ pub struct Me {
     pub role: Role,
 }
 
+/// Who the key belongs to
+///
+/// The user whose API key made the call. A quick way to check that a key works.
+#[utoipa::path(
+    tag = "Account",
+    operation_id = "get_me",
+    responses(
+        (status = 200, description = "The key's owner", body = Me),
+        KeyErrors,
+    ),
+)]
+#[get("/me")]
 async fn me(caller: ApiCaller) -> HttpResponse {
     let user = caller.user;
     HttpResponse::Ok()

@@ -1,23 +1,39 @@
-//! The JSON API under /api/v1, authenticated by API key.
+//! The JSON API under /api/v1, authenticated by API key and documented by OpenAPI.
 
 pub mod auth;
+pub mod docs;
 pub mod me;
 pub mod records;
 pub mod webhooks;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::web::error::Error;
 
 pub const PREFIX: &str = "/api/v1";
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Every route goes through utoipa-actix-web's `service`, which adds it to the document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    docs::routes(cfg);
     me::routes(cfg);
     records::routes(cfg);
     webhooks::routes(cfg);
 }
 
-/// Unknown routes under /api.
-pub async fn not_found() -> Result<HttpResponse, Error> {
-    Err(Error::not_found_with("There is no such API endpoint."))
+/// Requests no route took: a 405 naming the allowed methods where the document has the path,
+/// a 404 otherwise.
+pub async fn not_found(
+    req: HttpRequest,
+    doc: web::Data<docs::ApiDocument>,
+) -> Result<HttpResponse, Error> {
+    match doc.methods_at(req.path()) {
+        Some(allowed) => Ok(HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, allowed.join(", ")))
+            .json(serde_json::json!({
+                "error": format!("This endpoint accepts {}.", allowed.join(", "))
+            }))),
+        None => Err(Error::not_found_with("There is no such API endpoint.")),
+    }
 }

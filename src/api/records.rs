@@ -1,59 +1,81 @@
-//! `/api/v1/contacts`, `/companies`, `/jobs`: one set of handlers for every kind of record.
+//! `/api/v1/contacts`, `/companies`, `/jobs`: one set of generic handlers for every kind of
+//! record. `record_endpoints!` gives each kind its routes and its part of the OpenAPI document
+//! (utoipa documents a handler per path, so each kind gets thin named handlers).
+
+use std::borrow::Cow;
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
 use crate::AppState;
 use crate::domain::records::{self, Record};
-use crate::models::company::Company;
-use crate::models::contact::Contact;
-use crate::models::job::Job;
 use crate::web::error::Error;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 100;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::<Contact>(cfg, "contacts");
-    resource::<Company>(cfg, "companies");
-    resource::<Job>(cfg, "jobs");
+pub fn routes(cfg: &mut ServiceConfig) {
+    contacts::routes(cfg);
+    companies::routes(cfg);
+    jobs::routes(cfg);
 }
 
-fn resource<R: Record>(cfg: &mut web::ServiceConfig, name: &str) {
-    cfg.service(
-        web::resource(format!("/{name}"))
-            .get(list::<R>)
-            .post(create::<R>),
-    )
-    .service(
-        web::resource(format!("/{name}/{{id}}"))
-            .get(show::<R>)
-            .patch(update::<R>)
-            .delete(delete::<R>),
-    );
-}
-
-#[derive(Deserialize)]
+/// Paging through a list: `limit` records after the record `after`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// How many records to return.
+    #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<i64>,
+    /// The `next_after` of the previous page; leave it out for the first page.
     after: Option<i64>,
-    /// Accepted here so that links carrying the key still parse.
+    /// Accepted here so that links carrying the key still parse; documented as a security scheme.
+    #[param(ignore)]
     #[allow(dead_code)]
     api_key: Option<String>,
 }
 
-/// A page of records, oldest first; `next_after` is the cursor for the next page.
-#[derive(Serialize)]
+/// A page of records, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<R> {
     pub data: Vec<R>,
+    /// Pass it as `after` for the next page; `null` on the last page.
     pub next_after: Option<i64>,
+}
+
+/// The body of POST for a kind of record: its fields, with the required ones present.
+pub struct New<R>(std::marker::PhantomData<R>);
+
+impl<R: Record + utoipa::ToSchema> utoipa::PartialSchema for New<R>
+where
+    R::Fields: utoipa::ToSchema,
+{
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <R::Fields as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required = R::REQUIRED.iter().map(|f| f.to_string()).collect();
+            object.description = Some(format!("A new {}.", R::ENTITY.as_str().to_lowercase()));
+        }
+        schema
+    }
+}
+
+impl<R: Record + utoipa::ToSchema> utoipa::ToSchema for New<R>
+where
+    R::Fields: utoipa::ToSchema,
+{
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("New{}", R::name()))
+    }
 }
 
 async fn list<R: Record>(
     state: web::Data<AppState>,
-    _: ApiCaller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Error> {
     let PageQuery { limit, after, .. } = query.into_inner();
@@ -76,12 +98,7 @@ async fn list<R: Record>(
     Ok(HttpResponse::Ok().json(Page { data, next_after }))
 }
 
-async fn show<R: Record>(
-    state: web::Data<AppState>,
-    _: ApiCaller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Error> {
-    let id = id.into_inner();
+async fn show<R: Record>(state: web::Data<AppState>, id: i64) -> Result<HttpResponse, Error> {
     let record = state.db.run(move |c| records::get::<R>(c, id)).await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -89,10 +106,9 @@ async fn show<R: Record>(
 async fn create<R: Record>(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    fields: web::Json<R::Fields>,
+    fields: R::Fields,
 ) -> Result<HttpResponse, Error> {
     let actor = caller.user.id;
-    let fields = fields.into_inner();
     let record = state
         .db
         .run(move |c| records::create::<R>(c, actor, fields))
@@ -103,10 +119,10 @@ async fn create<R: Record>(
 async fn update<R: Record>(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
-    fields: web::Json<R::Fields>,
+    id: i64,
+    fields: R::Fields,
 ) -> Result<HttpResponse, Error> {
-    let (actor, id, fields) = (caller.user.id, id.into_inner(), fields.into_inner());
+    let actor = caller.user.id;
     let record = state
         .db
         .run(move |c| records::update::<R>(c, actor, id, fields))
@@ -117,12 +133,179 @@ async fn update<R: Record>(
 async fn delete<R: Record>(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: i64,
 ) -> Result<HttpResponse, Error> {
-    let (actor, id) = (caller.user.id, id.into_inner());
+    let actor = caller.user.id;
     state
         .db
         .run(move |c| records::delete::<R>(c, actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The five endpoints of one kind of record, documented.
+macro_rules! record_endpoints {
+    ($module:ident, $R:ty, $Fields:ty, $New:ident, $tag:literal, $one:literal, $many:literal, $list:literal, $item:literal) => {
+        pub mod $module {
+            use actix_web::{HttpResponse, delete, get, patch, post, web};
+
+            use super::{Page, PageQuery};
+
+            /// What POST takes.
+            pub type $New = super::New<$R>;
+            use crate::AppState;
+            use crate::api::auth::ApiCaller;
+            use crate::api::docs::{BodyErrors, ErrorBody, KeyErrors};
+            use crate::web::error::Error;
+
+            pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+                cfg.service(list)
+                    .service(create)
+                    .service(show)
+                    .service(update)
+                    .service(delete);
+            }
+
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = concat!("list_", stringify!($module)),
+                summary = concat!("List ", $many),
+                description = concat!("A page of ", $many, ", oldest first. Follow `next_after` for the next page."),
+                params(PageQuery),
+                responses(
+                    (status = 200, description = concat!("A page of ", $many), body = Page<$R>),
+                    (status = 400, description = "A query parameter is not a number, or is not known", body = ErrorBody),
+                    KeyErrors,
+                    (status = 422, description = "`limit` is out of range", body = ErrorBody),
+                ),
+            )]
+            #[get($list)]
+            async fn list(
+                state: web::Data<AppState>,
+                _: ApiCaller,
+                query: web::Query<PageQuery>,
+            ) -> Result<HttpResponse, Error> {
+                super::list::<$R>(state, query).await
+            }
+
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = concat!("create_", stringify!($module)),
+                summary = concat!("Create a ", $one),
+                description = concat!("Creates a ", $one, " and sends it to the webhooks subscribed to its creation."),
+                request_body = $New,
+                responses(
+                    (status = 201, description = concat!("The new ", $one), body = $R),
+                    BodyErrors,
+                    (status = 404, description = "`company_id` names no company; `field` says so", body = ErrorBody),
+                ),
+            )]
+            #[post($list)]
+            async fn create(
+                state: web::Data<AppState>,
+                caller: ApiCaller,
+                fields: web::Json<$Fields>,
+            ) -> Result<HttpResponse, Error> {
+                super::create::<$R>(state, caller, fields.into_inner()).await
+            }
+
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = concat!("get_", stringify!($module)),
+                summary = concat!("Get a ", $one),
+                params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
+                responses(
+                    (status = 200, description = concat!("The ", $one), body = $R),
+                    KeyErrors,
+                    (status = 404, description = concat!("There is no ", $one, " with this id"), body = ErrorBody),
+                ),
+            )]
+            #[get($item)]
+            async fn show(
+                state: web::Data<AppState>,
+                _: ApiCaller,
+                id: web::Path<i64>,
+            ) -> Result<HttpResponse, Error> {
+                super::show::<$R>(state, id.into_inner()).await
+            }
+
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = concat!("update_", stringify!($module)),
+                summary = concat!("Change a ", $one),
+                description = "Changes the fields sent and leaves the others; `null` clears an optional field. The change is sent to the webhooks subscribed to updates.",
+                params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
+                request_body = $Fields,
+                responses(
+                    (status = 200, description = concat!("The changed ", $one), body = $R),
+                    BodyErrors,
+                    (status = 404, description = concat!("There is no ", $one, " with this id, or `company_id` names no company (then `field` says so)"), body = ErrorBody),
+                ),
+            )]
+            #[patch($item)]
+            async fn update(
+                state: web::Data<AppState>,
+                caller: ApiCaller,
+                id: web::Path<i64>,
+                fields: web::Json<$Fields>,
+            ) -> Result<HttpResponse, Error> {
+                super::update::<$R>(state, caller, id.into_inner(), fields.into_inner()).await
+            }
+
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = concat!("delete_", stringify!($module)),
+                summary = concat!("Delete a ", $one),
+                description = concat!("Deletes the ", $one, "; the webhooks subscribed to deletions receive it as it was."),
+                params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
+                responses(
+                    (status = 204, description = "Deleted"),
+                    KeyErrors,
+                    (status = 404, description = concat!("There is no ", $one, " with this id"), body = ErrorBody),
+                ),
+            )]
+            #[delete($item)]
+            async fn delete(
+                state: web::Data<AppState>,
+                caller: ApiCaller,
+                id: web::Path<i64>,
+            ) -> Result<HttpResponse, Error> {
+                super::delete::<$R>(state, caller, id.into_inner()).await
+            }
+        }
+    };
+}
+
+record_endpoints!(
+    contacts,
+    crate::models::contact::Contact,
+    crate::models::contact::ContactFields,
+    NewContact,
+    "Contacts",
+    "contact",
+    "contacts",
+    "/contacts",
+    "/contacts/{id}"
+);
+record_endpoints!(
+    companies,
+    crate::models::company::Company,
+    crate::models::company::CompanyFields,
+    NewCompany,
+    "Companies",
+    "company",
+    "companies",
+    "/companies",
+    "/companies/{id}"
+);
+record_endpoints!(
+    jobs,
+    crate::models::job::Job,
+    crate::models::job::JobFields,
+    NewJob,
+    "Jobs",
+    "job",
+    "jobs",
+    "/jobs",
+    "/jobs/{id}"
+);

@@ -1,27 +1,28 @@
 //! `/api/v1/webhooks`: the caller's own webhook subscriptions.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
+use super::docs::{BodyErrors, ErrorBody, KeyErrors};
 use crate::AppState;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
 use crate::models::{Entity, OperationType, Webhook, WebhookStatus};
 use crate::web::error::Error;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/webhooks").get(list).post(create))
-        .service(
-            web::resource("/webhooks/{id}")
-                .get(show)
-                .patch(update)
-                .delete(delete),
-        );
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(delete);
 }
 
 /// A webhook as programs see it. The signing secret is only in the answer to POST.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Webhook)]
 pub struct WebhookJson {
     pub id: i64,
     pub url: String,
@@ -32,8 +33,16 @@ pub struct WebhookJson {
     pub disabled_reason: Option<String>,
     #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
+    /// The signing secret (`whsec_…`), in the answer to POST only: keep it to verify deliveries.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub secret: Option<String>,
+}
+
+/// The caller's webhooks.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WebhookList {
+    pub data: Vec<WebhookJson>,
 }
 
 impl From<Webhook> for WebhookJson {
@@ -51,13 +60,35 @@ impl From<Webhook> for WebhookJson {
     }
 }
 
+/// List your webhooks
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "list_webhooks",
+    responses(
+        (status = 200, description = "Every webhook of the key's owner", body = WebhookList),
+        KeyErrors,
+    ),
+)]
+#[get("/webhooks")]
 async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, Error> {
     let owner = caller.user.id;
     let hooks = state.db.run(move |c| webhooks::list(c, owner)).await?;
-    let data: Vec<WebhookJson> = hooks.into_iter().map(WebhookJson::from).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    let data = hooks.into_iter().map(WebhookJson::from).collect();
+    Ok(HttpResponse::Ok().json(WebhookList { data }))
 }
 
+/// Get a webhook
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "get_webhook",
+    params(("id" = i64, Path, description = "The webhook's id")),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookJson),
+        KeyErrors,
+        (status = 404, description = "You have no webhook with this id", body = ErrorBody),
+    ),
+)]
+#[get("/webhooks/{id}")]
 async fn show(
     state: web::Data<AppState>,
     caller: ApiCaller,
@@ -68,6 +99,19 @@ async fn show(
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
 
+/// Add a webhook
+///
+/// The answer carries the signing secret, once.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "create_webhook",
+    request_body = NewSubscription,
+    responses(
+        (status = 201, description = "The new webhook, with its signing secret", body = WebhookJson),
+        BodyErrors,
+    ),
+)]
+#[post("/webhooks")]
 async fn create(
     state: web::Data<AppState>,
     caller: ApiCaller,
@@ -85,6 +129,21 @@ async fn create(
     }))
 }
 
+/// Change a webhook
+///
+/// Changes the fields sent. Turning a webhook `On` again clears why keyport turned it off.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "update_webhook",
+    params(("id" = i64, Path, description = "The webhook's id")),
+    request_body = SubscriptionChanges,
+    responses(
+        (status = 200, description = "The changed webhook", body = WebhookJson),
+        BodyErrors,
+        (status = 404, description = "You have no webhook with this id", body = ErrorBody),
+    ),
+)]
+#[patch("/webhooks/{id}")]
 async fn update(
     state: web::Data<AppState>,
     caller: ApiCaller,
@@ -99,6 +158,20 @@ async fn update(
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
 
+/// Delete a webhook
+///
+/// Its pending deliveries are not made, and its delivery history goes with it.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "delete_webhook",
+    params(("id" = i64, Path, description = "The webhook's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        KeyErrors,
+        (status = 404, description = "You have no webhook with this id", body = ErrorBody),
+    ),
+)]
+#[delete("/webhooks/{id}")]
 async fn delete(
     state: web::Data<AppState>,
     caller: ApiCaller,

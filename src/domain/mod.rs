@@ -27,6 +27,9 @@ pub enum Error {
     /// One field of the input is wrong.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// A field refers to something that does not exist (a 404, as JSON:API answers it).
+    #[error("{field}: {reason}")]
+    MissingReference { field: &'static str, reason: String },
     #[error("wrong email or password")]
     BadCredentials,
     #[error(transparent)]

@@ -14,6 +14,8 @@ const MAX_URL_BYTES: usize = 2048;
 /// A kind of record the API serves: how it is stored, and what makes its fields valid.
 pub trait Record: RecordTable {
     const ENTITY: Entity;
+    /// The fields POST must carry.
+    const REQUIRED: &'static [&'static str];
     /// Checks (and trims) the fields; `creating` says whether required fields must be present.
     fn validate(conn: &mut DbConnection, fields: &mut Self::Fields, creating: bool) -> Result<()>;
 }
@@ -82,7 +84,6 @@ fn required_text(
         None if creating => Err(invalid(field, "is required")),
         None => Ok(()),
         Some(text) => {
-            *text = text.trim().to_owned();
             check_text(field, text, max)?;
             if text.is_empty() {
                 Err(invalid(field, "must not be empty"))
@@ -100,7 +101,6 @@ fn optional_text(
     max: usize,
 ) -> Result<()> {
     if let Some(Some(text)) = value {
-        *text = text.trim().to_owned();
         check_text(field, text, max)?;
         if text.is_empty() {
             *value = Some(None);
@@ -109,10 +109,13 @@ fn optional_text(
     Ok(())
 }
 
-fn check_text(field: &'static str, text: &str, max: usize) -> Result<()> {
+/// Counts the length as sent, as the OpenAPI document's `maxLength` does, then trims
+/// surrounding whitespace (tabs and line breaks too) and refuses control characters within.
+fn check_text(field: &'static str, text: &mut String, max: usize) -> Result<()> {
     if text.chars().count() > max {
         return Err(invalid(field, format!("must be at most {max} characters")));
     }
+    *text = text.trim().to_owned();
     if text.chars().any(char::is_control) {
         return Err(invalid(field, "must not contain control characters"));
     }
@@ -123,13 +126,17 @@ fn existing_company(conn: &mut DbConnection, company_id: Option<Option<i64>>) ->
     if let Some(Some(id)) = company_id
         && Company::find(conn, id)?.is_none()
     {
-        return Err(invalid("company_id", format!("there is no company {id}")));
+        return Err(Error::MissingReference {
+            field: "company_id",
+            reason: format!("there is no company {id}"),
+        });
     }
     Ok(())
 }
 
 impl Record for Contact {
     const ENTITY: Entity = Entity::Contact;
+    const REQUIRED: &'static [&'static str] = &["first_name", "last_name"];
 
     fn validate(conn: &mut DbConnection, f: &mut ContactFields, creating: bool) -> Result<()> {
         required_text("first_name", &mut f.first_name, creating, 100)?;
@@ -160,6 +167,7 @@ impl Record for Contact {
 
 impl Record for Company {
     const ENTITY: Entity = Entity::Company;
+    const REQUIRED: &'static [&'static str] = &["name"];
 
     fn validate(_: &mut DbConnection, f: &mut CompanyFields, creating: bool) -> Result<()> {
         required_text("name", &mut f.name, creating, MAX_NAME_CHARS)?;
@@ -176,6 +184,7 @@ impl Record for Company {
 
 impl Record for Job {
     const ENTITY: Entity = Entity::Job;
+    const REQUIRED: &'static [&'static str] = &["title"];
 
     fn validate(conn: &mut DbConnection, f: &mut JobFields, creating: bool) -> Result<()> {
         required_text("title", &mut f.title, creating, MAX_NAME_CHARS)?;
@@ -183,12 +192,13 @@ impl Record for Job {
     }
 }
 
+/// `local@domain.tld`: one `@`, no spaces, and a domain of two or more non-empty labels.
 fn looks_like_email(email: &str) -> bool {
     email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && domain.split('.').count() >= 2
+            && domain.split('.').all(|label| !label.is_empty())
             && !email.contains(char::is_whitespace)
     })
 }

@@ -13,35 +13,65 @@ use crate::models::{
     AuditAction, Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
 };
 
-const MAX_URL_BYTES: usize = 2048;
+const MAX_URL_CHARS: usize = 2048;
 
-#[derive(Debug, Deserialize)]
+/// A new webhook: where to send, and which changes.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"url": "https://example.com/keyport-hooks", "entity": "Contact", "operation_type": "Create"})))]
 pub struct NewSubscription {
+    /// An http or https address; deliveries go only to public addresses.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^\s*[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?\s*$"
+    )]
     pub url: String,
     pub entity: Entity,
     pub operation_type: OperationType,
+    /// `On` when not given.
+    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[schema(nullable = false)]
     pub status: Option<WebhookStatus>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Changes to a webhook: absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"status": "Off"})))]
 pub struct SubscriptionChanges {
+    /// An http or https address; deliveries go only to public addresses.
+    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[schema(
+        nullable = false,
+        max_length = 2048,
+        pattern = r"^\s*[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?\s*$"
+    )]
     pub url: Option<String>,
+    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[schema(nullable = false)]
     pub entity: Option<Entity>,
+    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[schema(nullable = false)]
     pub operation_type: Option<OperationType>,
+    /// Turning a webhook On again clears why keyport turned it off.
+    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[schema(nullable = false)]
     pub status: Option<WebhookStatus>,
 }
 
 /// The rules a webhook URL follows when it is saved. Where it may connect is checked again at
 /// delivery, on the address actually connected to.
 pub fn validate_url(url: &str) -> Result<String> {
-    let url = url.trim();
-    if url.len() > MAX_URL_BYTES {
+    if url.chars().count() > MAX_URL_CHARS {
         return Err(invalid(
             "url",
-            format!("must be at most {MAX_URL_BYTES} bytes"),
+            format!("must be at most {MAX_URL_CHARS} characters"),
         ));
+    }
+    let url = url.trim();
+    // The URL parser would quietly drop tabs and line breaks within; refuse them instead.
+    if url.chars().any(char::is_control) {
+        return Err(invalid("url", "must not contain control characters"));
     }
     let parsed =
         url::Url::parse(url).map_err(|e| invalid("url", format!("is not a valid URL ({e})")))?;

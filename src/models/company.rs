@@ -7,7 +7,8 @@ use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::companies;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+/// A company.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = companies)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Company {
@@ -22,13 +23,24 @@ pub struct Company {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields a program sets; absent optional fields stay as they are on PATCH.
-#[derive(Debug, Default, Deserialize, AsChangeset)]
+/// The fields of a company a program sets. On PATCH, absent fields stay as they are and `null`
+/// clears an optional one. Text is trimmed; control characters are refused.
+#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
 #[diesel(table_name = companies)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"name": "Analytical Engines", "website": "https://engines.example"})))]
 pub struct CompanyFields {
+    /// Required when creating.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(
+        nullable = false,
+        max_length = 200,
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub name: Option<String>,
+    /// An http or https address.
     #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^\s*(?:[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?)?\s*$")]
     pub website: Option<Option<String>>,
 }
 

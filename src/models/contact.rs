@@ -7,7 +7,8 @@ use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::contacts;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+/// A contact: a person at a company.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = contacts)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Contact {
@@ -25,18 +26,40 @@ pub struct Contact {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields a program sets; absent fields stay as they are on PATCH, `null` clears.
-#[derive(Debug, Default, Deserialize, AsChangeset)]
+/// The fields of a contact a program sets. On PATCH, absent fields stay as they are and `null`
+/// clears an optional one. Text is trimmed; control characters are refused.
+#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
 #[diesel(table_name = contacts)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000"})))]
 pub struct ContactFields {
+    /// Required when creating.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(
+        nullable = false,
+        max_length = 100,
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub first_name: Option<String>,
+    /// Required when creating.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(
+        nullable = false,
+        max_length = 100,
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub last_name: Option<String>,
+    /// An email address like name@example.com.
     #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 254, pattern = r"^\s*(?:[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@.\u0000-\u001F\u007F-\u009F]+(?:\.[^\s@.\u0000-\u001F\u007F-\u009F]+)+)?\s*$")]
     pub email: Option<Option<String>>,
+    /// Digits, spaces and `+ - ( ) .`.
     #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 32, pattern = r"^\s*[0-9 +\-().]*\s*$")]
     pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double_option")]
+    /// The id of an existing company.
+    #[serde(default, deserialize_with = "super::nullable_id")]
+    #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
 }
 

@@ -9,12 +9,13 @@ use crate::db::schema::jobs;
 
 super::text_enum! {
     /// Where a job stands.
-    #[derive(Serialize, serde::Deserialize)]
+    #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "snake_case")]
     JobStatus { Open = "open", OnHold = "on_hold", Closed = "closed" }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+/// A job opening at a company.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = jobs)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Job {
@@ -30,14 +31,28 @@ pub struct Job {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields a program sets; absent fields stay as they are on PATCH, `null` clears.
-#[derive(Debug, Default, Deserialize, AsChangeset)]
+/// The fields of a job a program sets. On PATCH, absent fields stay as they are and `null`
+/// clears an optional one. Text is trimmed; control characters are refused.
+#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
 #[diesel(table_name = jobs)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"title": "Engineer", "status": "open"})))]
 pub struct JobFields {
+    /// Required when creating.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(
+        nullable = false,
+        max_length = 200,
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "super::double_option")]
+    /// The id of an existing company.
+    #[serde(default, deserialize_with = "super::nullable_id")]
+    #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
+    /// `open` when not given.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(nullable = false)]
     pub status: Option<JobStatus>,
 }
 

@@ -67,6 +67,61 @@ where
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
 
+/// A reference to a record, for PATCH semantics like `double_option`. JSON Schema's `integer`
+/// includes `7.0`, so a whole number written as a float is taken too.
+pub(crate) fn nullable_id<'de, D>(deserializer: D) -> Result<Option<Option<i64>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Id;
+    impl serde::de::Visitor<'_> for Id {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer id")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("the id is too large"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // Exactly representable whole numbers only: |v| < 2^63.
+            if v.fract() == 0.0 && v.abs() < 9.223_372_036_854_776e18 {
+                Ok(v as i64)
+            } else {
+                Err(E::custom(format!("{v} is not an integer id")))
+            }
+        }
+    }
+    struct NullableId;
+    impl<'de> serde::de::Visitor<'de> for NullableId {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer id or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Id).map(Some)
+        }
+    }
+    deserializer.deserialize_option(NullableId).map(Some)
+}
+
+/// For fields that may be left out but not sent as `null`.
+pub(crate) fn not_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// An enum stored as text (with a CHECK constraint in the migrations), readable and writable on
 /// every backend through `String`'s own conversions.
 macro_rules! text_enum {

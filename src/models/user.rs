@@ -16,6 +16,7 @@ use crate::db::schema::{user_search_terms, users};
     Ord,
     diesel_derive_newtype::DieselNewType,
     Serialize,
+    utoipa::ToSchema,
 )]
 pub struct UserId(pub i64);
 
@@ -27,7 +28,7 @@ impl std::fmt::Display for UserId {
 
 super::text_enum! {
     /// What a signed-in person may do: support staff read what admins read, and change nothing.
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
     Role { User = "user", Admin = "admin", Support = "support" }
 }

@@ -8,19 +8,19 @@ use crate::db::schema::webhooks;
 
 super::text_enum! {
     /// The kind of record a webhook is about.
-    #[derive(Serialize, serde::Deserialize)]
+    #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     Entity { Contact = "Contact", Company = "Company", Job = "Job" }
 }
 
 super::text_enum! {
     /// The change to a record that a webhook is about.
-    #[derive(Serialize, serde::Deserialize)]
+    #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     OperationType { Create = "Create", Update = "Update", Delete = "Delete" }
 }
 
 super::text_enum! {
     /// A webhook that is Off sends nothing.
-    #[derive(Serialize, serde::Deserialize)]
+    #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     WebhookStatus { On = "On", Off = "Off" }
 }
 

@@ -239,6 +239,11 @@ impl From<domain::Error> for Error {
                 error.field = Some(field);
                 error
             }
+            domain::Error::MissingReference { field, reason } => {
+                let mut error = Error::not_found_with(format!("{field}: {reason}"));
+                error.field = Some(field);
+                error
+            }
             domain::Error::BadCredentials => Error::unauthorized("Wrong email or password."),
             domain::Error::Database(e) => Error::internal(e),
             domain::Error::Unavailable(e) => Error::unavailable(e),

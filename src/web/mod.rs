@@ -3,7 +3,9 @@
 pub mod access_log;
 pub mod api_management;
 pub mod csrf;
+pub mod developer_guide;
 pub mod error;
+pub mod guide_examples;
 pub mod login;
 pub mod pages;
 pub mod session;
@@ -21,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     settings::routes(cfg);
     api_management::routes(cfg);
     webhook_status::routes(cfg);
+    developer_guide::routes(cfg);
 }
 
 /// Unknown pages get the 404 page, not an empty body.

@@ -5,6 +5,10 @@ use std::sync::Mutex;
 use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
 
+/// Idle connections are dropped before the server's 5 s keep-alive closes them, so a test that
+/// pauses (seeding thousands of rows) never sends on a connection the server is closing.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What a browser got back.
 #[derive(Debug)]
 pub struct Page {
@@ -61,6 +65,7 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            .pool_idle_timeout(IDLE)
             .build()
             .expect("http client");
         Self {
@@ -185,7 +190,10 @@ pub struct Api {
 impl Api {
     pub fn new(base: String) -> Self {
         Self {
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(IDLE)
+                .build()
+                .expect("http client"),
             base: base.trim_end_matches('/').to_owned(),
         }
     }

@@ -1,0 +1,190 @@
+//! The OpenAPI document: made from the handlers' `#[utoipa::path]` annotations as the routes are
+//! registered (utoipa-actix-web), so a route cannot exist without its documentation. Served as
+//! JSON at `/api/v1/openapi.json`, and read by the API Developer Guide.
+
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::auth::HEADER;
+
+/// The names of the three ways to pass the key, as the document's security schemes call them.
+pub const KEY_HEADER: &str = "api_key_header";
+pub const BEARER: &str = "bearer";
+pub const KEY_QUERY: &str = "api_key_query";
+
+/// Every error the API answers: a message for people, and for a wrong field, its name.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong, in a sentence.
+    pub error: String,
+    /// The request body field that is wrong, when one is.
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+}
+
+/// What any call with a key may answer besides its own results.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum KeyErrors {
+    /// No valid API key
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+}
+
+/// What any call with a JSON body may answer besides its own results.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors {
+    /// No valid API key
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The body is larger than 256 KB
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not sent as application/json
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// The body is not valid JSON, or a field is missing or not valid; `field` names it
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
+/// What the document says beyond the routes: who, how to authenticate, and the tags' order.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keyport API",
+        description = "The JSON API of keyport. Authenticate with your personal API key from \
+            Your Profile & Preferences → My Settings & Preferences → API Access. Errors are \
+            `{\"error\": \"…\"}` with the right status.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    modifiers(&KeySchemes),
+    tags(
+        (name = "Account", description = "The key and its owner"),
+        (name = "Contacts", description = "People at companies"),
+        (name = "Companies", description = "Companies"),
+        (name = "Jobs", description = "Job openings"),
+        (name = "Webhooks", description = "Your webhook subscriptions: keyport POSTs a signed event to your URL when a record changes"),
+        (name = "Documentation", description = "This document"),
+    ),
+)]
+struct Base;
+
+/// The three ways to pass the key; every operation accepts any one of them.
+struct KeySchemes;
+
+impl Modify for KeySchemes {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            KEY_HEADER,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                HEADER,
+                "The API key in a header: `X-Api-Key: kp_…`.",
+            ))),
+        );
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The API key as a bearer token: `Authorization: Bearer kp_…`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            KEY_QUERY,
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "api_key",
+                "The API key in the address, for links: `?api_key=kp_…`. Whoever sees the link \
+                 can use the key; regenerating the key breaks every such link.",
+            ))),
+        );
+    }
+}
+
+/// The base of the document; the routes add their paths and schemas to it.
+pub fn base() -> Document {
+    let mut doc = Base::openapi();
+    doc.security = Some(
+        [KEY_HEADER, BEARER, KEY_QUERY]
+            .map(|scheme| utoipa::openapi::security::SecurityRequirement::new(scheme, [""; 0]))
+            .to_vec(),
+    );
+    doc
+}
+
+/// The finished document, and its JSON as served.
+pub struct ApiDocument {
+    pub json: String,
+    pub value: serde_json::Value,
+}
+
+impl ApiDocument {
+    pub fn new(doc: &Document) -> Self {
+        let value = serde_json::to_value(doc).unwrap_or_default();
+        Self {
+            json: value.to_string(),
+            value,
+        }
+    }
+
+    /// The methods documented for the path template that `path` fits (`/api/v1/jobs/{id}`).
+    pub fn methods_at(&self, path: &str) -> Option<Vec<String>> {
+        let paths = self.value.get("paths")?.as_object()?;
+        let (_, item) = paths.iter().find(|(template, _)| fits(template, path))?;
+        let methods = item.as_object()?.keys();
+        Some(
+            methods
+                .filter(|m| HTTP_METHODS.contains(&m.as_str()))
+                .map(|m| m.to_uppercase())
+                .collect(),
+        )
+    }
+}
+
+const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Whether `path` fits `template`, where `{name}` stands for one non-empty segment.
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') && !ps.is_empty() => {}
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+/// This document
+///
+/// The OpenAPI 3.1 document of the API. It needs no key.
+#[utoipa::path(
+    tag = "Documentation",
+    operation_id = "get_openapi",
+    security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)),
+)]
+#[get("/openapi.json")]
+async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+        .content_type("application/json")
+        .body(doc.json.clone())
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(openapi_json);
+}
