@@ -390,17 +390,27 @@ async fn private_and_metadata_addresses_are_refused_by_default() {
         receiver.url(),
         format!("http://localhost:{port}/hooks"),
         "http://169.254.169.254/latest/meta-data/".to_owned(),
-        format!("http://[::1]:{port}/"),
     ];
     let mut key = String::new();
     for url in &urls {
         key = subscriber(&app, url).await.0;
     }
+    // IPv6 literals are not web addresses keyport takes at all (see domain::web_address).
+    let (status, answer) = app
+        .api()
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": format!("http://[::1]:{port}/"), "entity": "Contact", "operation_type": "Create"})),
+        )
+        .await;
+    assert_eq!((status, answer["field"].as_str()), (422, Some("url")));
     create_contact(&app, &key, "Ssrf").await;
     assert_eq!(worker.deliver_due().await.expect("deliver"), urls.len());
     assert!(receiver.received().is_empty());
     let recorded = attempts(&app);
-    assert_eq!(recorded.len(), 4);
+    assert_eq!(recorded.len(), 3);
     for (status, error, ok) in recorded {
         assert_eq!(status, None);
         assert!(!ok);

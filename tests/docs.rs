@@ -228,6 +228,8 @@ async fn the_guide_covers_every_endpoint_of_the_document_and_the_rules_programs_
         "256 KB",
         "next_after",
         "At most 100 characters.",
+        // Code in the document's descriptions reads as code.
+        "Follow <code>next_after</code> for the next page.",
     ] {
         assert!(guide.contains(text), "the guide does not say {text:?}");
     }

@@ -291,7 +291,7 @@ async fn a_user_manages_webhooks_in_the_browser() {
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.contains("must start with http:// or https://"));
+    assert!(refused.contains("must be an http:// or https:// address"));
     assert!(refused.contains("value=\"ftp://files.example.com/\""));
 
     // Turn off and on, with htmx and without.

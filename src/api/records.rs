@@ -143,9 +143,13 @@ async fn delete<R: Record>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The five endpoints of one kind of record, documented.
+/// The five endpoints of one kind of record, documented. `missing` lists what else POST may
+/// answer (a reference to a record that does not exist), `update_404` when PATCH answers 404.
 macro_rules! record_endpoints {
-    ($module:ident, $R:ty, $Fields:ty, $New:ident, $tag:literal, $one:literal, $many:literal, $list:literal, $item:literal) => {
+    (
+        $module:ident, $R:ty, $Fields:ty, $New:ident, $tag:literal, $one:literal, $many:literal,
+        $list:literal, $item:literal, missing = [$($missing:tt)*], update_404 = $update_404:literal
+    ) => {
         pub mod $module {
             use actix_web::{HttpResponse, delete, get, patch, post, web};
 
@@ -197,7 +201,7 @@ macro_rules! record_endpoints {
                 responses(
                     (status = 201, description = concat!("The new ", $one), body = $R),
                     BodyErrors,
-                    (status = 404, description = "`company_id` names no company; `field` says so", body = ErrorBody),
+                    $($missing)*
                 ),
             )]
             #[post($list)]
@@ -239,7 +243,7 @@ macro_rules! record_endpoints {
                 responses(
                     (status = 200, description = concat!("The changed ", $one), body = $R),
                     BodyErrors,
-                    (status = 404, description = concat!("There is no ", $one, " with this id, or `company_id` names no company (then `field` says so)"), body = ErrorBody),
+                    (status = 404, description = $update_404, body = ErrorBody),
                 ),
             )]
             #[patch($item)]
@@ -285,7 +289,14 @@ record_endpoints!(
     "contact",
     "contacts",
     "/contacts",
-    "/contacts/{id}"
+    "/contacts/{id}",
+    missing = [(
+        status = 404,
+        description = "`company_id` names no company; `field` says so",
+        body = ErrorBody
+    ),],
+    update_404 =
+        "There is no contact with this id, or `company_id` names no company (then `field` says so)"
 );
 record_endpoints!(
     companies,
@@ -296,7 +307,9 @@ record_endpoints!(
     "company",
     "companies",
     "/companies",
-    "/companies/{id}"
+    "/companies/{id}",
+    missing = [],
+    update_404 = "There is no company with this id"
 );
 record_endpoints!(
     jobs,
@@ -307,5 +320,12 @@ record_endpoints!(
     "job",
     "jobs",
     "/jobs",
-    "/jobs/{id}"
+    "/jobs/{id}",
+    missing = [(
+        status = 404,
+        description = "`company_id` names no company; `field` says so",
+        body = ErrorBody
+    ),],
+    update_404 =
+        "There is no job with this id, or `company_id` names no company (then `field` says so)"
 );

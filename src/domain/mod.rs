@@ -10,6 +10,7 @@ pub mod keys;
 pub mod outbox;
 pub mod records;
 pub mod setup;
+pub mod web_address;
 pub mod webhooks;
 
 use crate::db::Unavailable;

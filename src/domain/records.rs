@@ -1,7 +1,7 @@
 //! The product's records (contacts, companies, jobs): validated changes, each written with
 //! its webhook event in one transaction.
 
-use super::{Error, Result, invalid, outbox};
+use super::{Error, Result, invalid, outbox, web_address};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::company::{Company, CompanyFields};
 use crate::models::contact::{Contact, ContactFields};
@@ -9,7 +9,6 @@ use crate::models::job::{Job, JobFields};
 use crate::models::{Entity, OperationType, RecordTable, UserId};
 
 const MAX_NAME_CHARS: usize = 200;
-const MAX_URL_BYTES: usize = 2048;
 
 /// A kind of record the API serves: how it is stored, and what makes its fields valid.
 pub trait Record: RecordTable {
@@ -171,12 +170,13 @@ impl Record for Company {
 
     fn validate(_: &mut DbConnection, f: &mut CompanyFields, creating: bool) -> Result<()> {
         required_text("name", &mut f.name, creating, MAX_NAME_CHARS)?;
-        optional_text("website", &mut f.website, MAX_URL_BYTES)?;
-        if let Some(Some(website)) = &f.website
-            && !url::Url::parse(website)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        {
-            return Err(invalid("website", "must be an http or https address"));
+        // Blank clears it; anything else is a web address, checked as sent.
+        if let Some(Some(website)) = &mut f.website {
+            if website.trim().is_empty() {
+                f.website = Some(None);
+            } else {
+                *website = web_address::check("website", website)?;
+            }
         }
         Ok(())
     }

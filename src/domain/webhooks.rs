@@ -6,14 +6,12 @@ use serde::Deserialize;
 
 use super::audit::Actor;
 use super::keys::webhook_secret;
-use super::{Error, Result, invalid};
+use super::{Error, Result};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::delivery::{Attempt, Delivery, DeliveryState};
 use crate::models::{
     AuditAction, Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
 };
-
-const MAX_URL_CHARS: usize = 2048;
 
 /// A new webhook: where to send, and which changes.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -21,10 +19,7 @@ const MAX_URL_CHARS: usize = 2048;
 #[schema(examples(json!({"url": "https://example.com/keyport-hooks", "entity": "Contact", "operation_type": "Create"})))]
 pub struct NewSubscription {
     /// An http or https address; deliveries go only to public addresses.
-    #[schema(
-        max_length = 2048,
-        pattern = r"^\s*[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?\s*$"
-    )]
+    #[schema(schema_with = super::web_address::schema)]
     pub url: String,
     pub entity: Entity,
     pub operation_type: OperationType,
@@ -41,11 +36,7 @@ pub struct NewSubscription {
 pub struct SubscriptionChanges {
     /// An http or https address; deliveries go only to public addresses.
     #[serde(default, deserialize_with = "crate::models::not_null")]
-    #[schema(
-        nullable = false,
-        max_length = 2048,
-        pattern = r"^\s*[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?\s*$"
-    )]
+    #[schema(schema_with = super::web_address::schema)]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "crate::models::not_null")]
     #[schema(nullable = false)]
@@ -62,29 +53,7 @@ pub struct SubscriptionChanges {
 /// The rules a webhook URL follows when it is saved. Where it may connect is checked again at
 /// delivery, on the address actually connected to.
 pub fn validate_url(url: &str) -> Result<String> {
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(invalid(
-            "url",
-            format!("must be at most {MAX_URL_CHARS} characters"),
-        ));
-    }
-    let url = url.trim();
-    // The URL parser would quietly drop tabs and line breaks within; refuse them instead.
-    if url.chars().any(char::is_control) {
-        return Err(invalid("url", "must not contain control characters"));
-    }
-    let parsed =
-        url::Url::parse(url).map_err(|e| invalid("url", format!("is not a valid URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("url", "must start with http:// or https://"));
-    }
-    if parsed.host().is_none() {
-        return Err(invalid("url", "must name a host"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("url", "must not contain a user name or password"));
-    }
-    Ok(parsed.to_string())
+    super::web_address::check("url", url)
 }
 
 pub fn list(conn: &mut DbConnection, owner: UserId) -> Result<Vec<Webhook>> {

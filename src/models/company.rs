@@ -40,7 +40,7 @@ pub struct CompanyFields {
     pub name: Option<String>,
     /// An http or https address.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^\s*(?:[hH][tT][tT][pP][sS]?://(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?)?\s*$")]
+    #[schema(schema_with = crate::domain::web_address::optional_schema)]
     pub website: Option<Option<String>>,
 }
 

@@ -141,6 +141,24 @@ fn text(v: &Value, key: &str) -> String {
         .to_owned()
 }
 
+/// The document's descriptions mark code with backticks, as Markdown does: escaped HTML with
+/// those spans in `<code>`, for the template to insert as is.
+fn rich(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            let escaped = askama::filters::escape(part, askama::filters::Html)
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            if i % 2 == 1 {
+                format!("<code>{escaped}</code>")
+            } else {
+                escaped
+            }
+        })
+        .collect()
+}
+
 fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Vec::new();
@@ -166,10 +184,10 @@ fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
                             name: format!("{} ({})", text(p, "name"), text(p, "in")),
                             kind: p.get("schema").map(kind).unwrap_or_default(),
                             required: p.get("required").and_then(Value::as_bool) == Some(true),
-                            description: with_limits(
+                            description: rich(&with_limits(
                                 text(p, "description"),
                                 p.get("schema").unwrap_or(&Value::Null),
-                            ),
+                            )),
                         })
                         .collect()
                 })
@@ -184,7 +202,7 @@ fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
                     rs.iter()
                         .map(|(status, r)| ResponseView {
                             status: status.clone(),
-                            description: text(r, "description"),
+                            description: rich(&text(r, "description")),
                             schema: r.pointer("/content/application~1json/schema").map(kind),
                         })
                         .collect()
@@ -218,7 +236,7 @@ fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
                 path: path.clone(),
                 anchor: text(op, "operationId"),
                 summary: text(op, "summary"),
-                description: text(op, "description"),
+                description: rich(&text(op, "description")),
                 needs_key,
                 parameters,
                 body,
@@ -255,7 +273,7 @@ fn schemas(doc: &Value) -> Vec<SchemaView> {
                             name: field.clone(),
                             kind: kind(s),
                             required: required.contains(&field.as_str()),
-                            description: with_limits(text(s, "description"), s),
+                            description: rich(&with_limits(text(s, "description"), s)),
                         })
                         .collect()
                 })
@@ -272,7 +290,7 @@ fn schemas(doc: &Value) -> Vec<SchemaView> {
                 .unwrap_or_default();
             SchemaView {
                 name: name.clone(),
-                description: text(schema, "description"),
+                description: rich(&text(schema, "description")),
                 fields,
                 values,
             }
