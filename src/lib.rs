@@ -84,6 +84,7 @@ pub fn app(
         .openapi(api::docs::base())
         .service(
             utoipa_actix_web::scope(api::PREFIX)
+                .wrap(from_fn(api::body::known_query_parameters))
                 .wrap(from_fn(web::error::json_errors))
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),

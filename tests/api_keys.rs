@@ -147,13 +147,23 @@ async fn keys_in_links_are_redacted_from_the_access_log() {
         .shown_key();
     let response = app
         .api()
-        .get(&format!("/api/v1/me?format=full&api_key={key}"))
+        .get(&format!("/api/v1/contacts?limit=5&api_key={key}"))
         .await;
     assert_eq!(response.status(), 200);
+    // A refused request is logged redacted too.
+    let response = app
+        .api()
+        .get(&format!("/api/v1/me?format=full&api_key={key}"))
+        .await;
+    assert_eq!(response.status(), 400);
     let logs = captured_logs();
     assert!(
-        logs.contains("query=format=full&api_key=[redacted]"),
+        logs.contains("query=limit=5&api_key=[redacted]"),
         "no redacted access-log line"
+    );
+    assert!(
+        logs.contains("query=format=full&api_key=[redacted]"),
+        "no redacted access-log line for the refused request"
     );
     assert!(!logs.contains(&key), "the key reached the log");
     assert!(

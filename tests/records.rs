@@ -294,6 +294,40 @@ async fn bad_input_gets_422_with_the_field_and_changes_nothing() {
         .expect("POST");
     assert_eq!(response.status(), 422);
 
+    // A JSON array is not an object, even where every field may be left out.
+    let (status, answer) = api
+        .call(&key, Method::POST, "/api/v1/jobs", Some(json!([])))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(answer["error"], "The JSON body must be an object.");
+    let (status, _) = api
+        .call(&key, Method::POST, "/api/v1/jobs", Some(json!(["T"])))
+        .await;
+    assert_eq!(status, 422);
+
+    // Query parameters the endpoint does not take are refused, not ignored; the key may be one.
+    let (status, answer) = api
+        .call(&key, Method::GET, "/api/v1/contacts?limt=5", None)
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["error"],
+        "Unknown query parameter `limt`; see /docs/api for what this endpoint takes."
+    );
+    let (status, _) = api
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/jobs?dry_run=1",
+            Some(json!({"title": "T"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let response = api
+        .get(&format!("/api/v1/contacts?limit=5&api_key={key}"))
+        .await;
+    assert_eq!(response.status(), 200);
+
     // Ids that are not ids.
     for path in [
         "/api/v1/contacts/abc",

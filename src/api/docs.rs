@@ -31,6 +31,9 @@ pub struct ErrorBody {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum KeyErrors {
+    /// A query parameter is not known, or not valid
+    #[response(status = 400)]
+    BadQuery(ErrorBody),
     /// No valid API key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
@@ -40,6 +43,9 @@ pub enum KeyErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum BodyErrors {
+    /// A query parameter is not known, or not valid
+    #[response(status = 400)]
+    BadQuery(ErrorBody),
     /// No valid API key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
@@ -137,11 +143,30 @@ impl ApiDocument {
         }
     }
 
-    /// The methods documented for the path template that `path` fits (`/api/v1/jobs/{id}`).
-    pub fn methods_at(&self, path: &str) -> Option<Vec<String>> {
+    /// The document's entry for the path template that `path` fits (`/api/v1/jobs/{id}`).
+    fn path_item(&self, path: &str) -> Option<&serde_json::Map<String, serde_json::Value>> {
         let paths = self.value.get("paths")?.as_object()?;
         let (_, item) = paths.iter().find(|(template, _)| fits(template, path))?;
-        let methods = item.as_object()?.keys();
+        item.as_object()
+    }
+
+    /// The query parameters the document names for an operation, when it has the operation.
+    pub fn query_parameters(&self, method: &str, path: &str) -> Option<Vec<String>> {
+        let operation = self.path_item(path)?.get(&method.to_lowercase())?;
+        let parameters = operation.get("parameters").and_then(|p| p.as_array());
+        Some(
+            parameters
+                .into_iter()
+                .flatten()
+                .filter(|p| p.get("in").and_then(|i| i.as_str()) == Some("query"))
+                .filter_map(|p| p.get("name")?.as_str().map(str::to_owned))
+                .collect(),
+        )
+    }
+
+    /// The methods documented for the path template that `path` fits.
+    pub fn methods_at(&self, path: &str) -> Option<Vec<String>> {
+        let methods = self.path_item(path)?.keys();
         Some(
             methods
                 .filter(|m| HTTP_METHODS.contains(&m.as_str()))
@@ -175,7 +200,10 @@ fn fits(template: &str, path: &str) -> bool {
     tag = "Documentation",
     operation_id = "get_openapi",
     security(()),
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)),
+    responses(
+        (status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object),
+        (status = 400, description = "A query parameter is not known", body = ErrorBody),
+    ),
 )]
 #[get("/openapi.json")]
 async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1, authenticated by API key and documented by OpenAPI.
 
 pub mod auth;
+pub mod body;
 pub mod docs;
 pub mod me;
 pub mod records;

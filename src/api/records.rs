@@ -159,6 +159,7 @@ macro_rules! record_endpoints {
             pub type $New = super::New<$R>;
             use crate::AppState;
             use crate::api::auth::ApiCaller;
+            use crate::api::body::Object;
             use crate::api::docs::{BodyErrors, ErrorBody, KeyErrors};
             use crate::web::error::Error;
 
@@ -178,7 +179,6 @@ macro_rules! record_endpoints {
                 params(PageQuery),
                 responses(
                     (status = 200, description = concat!("A page of ", $many), body = Page<$R>),
-                    (status = 400, description = "A query parameter is not a number, or is not known", body = ErrorBody),
                     KeyErrors,
                     (status = 422, description = "`limit` is out of range", body = ErrorBody),
                 ),
@@ -208,9 +208,9 @@ macro_rules! record_endpoints {
             async fn create(
                 state: web::Data<AppState>,
                 caller: ApiCaller,
-                fields: web::Json<$Fields>,
+                fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
-                super::create::<$R>(state, caller, fields.into_inner()).await
+                super::create::<$R>(state, caller, fields.0).await
             }
 
             #[utoipa::path(
@@ -251,9 +251,9 @@ macro_rules! record_endpoints {
                 state: web::Data<AppState>,
                 caller: ApiCaller,
                 id: web::Path<i64>,
-                fields: web::Json<$Fields>,
+                fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
-                super::update::<$R>(state, caller, id.into_inner(), fields.into_inner()).await
+                super::update::<$R>(state, caller, id.into_inner(), fields.0).await
             }
 
             #[utoipa::path(

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
+use super::body::Object;
 use super::docs::{BodyErrors, ErrorBody, KeyErrors};
 use crate::AppState;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
@@ -115,9 +116,9 @@ async fn show(
 async fn create(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    body: web::Json<NewSubscription>,
+    body: Object<NewSubscription>,
 ) -> Result<HttpResponse, Error> {
-    let (actor, new) = (caller.actor(), body.into_inner());
+    let (actor, new) = (caller.actor(), body.0);
     let hook = state
         .db
         .run(move |c| webhooks::create(c, &actor, new))
@@ -148,9 +149,9 @@ async fn update(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<i64>,
-    body: web::Json<SubscriptionChanges>,
+    body: Object<SubscriptionChanges>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id, changes) = (caller.user.id, id.into_inner(), body.into_inner());
+    let (owner, id, changes) = (caller.user.id, id.into_inner(), body.0);
     let hook = state
         .db
         .run(move |c| webhooks::update(c, owner, id, changes))
