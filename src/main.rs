@@ -1,4 +1,4 @@
-//! The keyport command line: serve, migrate, user create.
+//! The keyport command line: serve, migrate, user create, seed.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -34,6 +34,17 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Add generated people (for trying keyport at scale, tests and benchmarks).
+    Seed {
+        /// How many people to add, after those already there.
+        #[arg(long)]
+        users: u64,
+        /// Turn API Access on for each (their keys are not shown to anyone).
+        #[arg(long)]
+        with_keys: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +94,11 @@ fn main() -> ExitCode {
             database,
             ..
         }) => create_user(&database, &email, &name, role.into()),
+        Command::Seed {
+            users,
+            with_keys,
+            database,
+        } => seed(&database, users, with_keys),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +128,17 @@ fn open(args: &DatabaseArgs) -> Result<Db, String> {
     let db = Db::connect(&url, args.pool_size(url.is_postgres())).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
     Ok(db)
+}
+
+fn seed(args: &DatabaseArgs, users: u64, with_keys: bool) -> Result<(), String> {
+    let db = open(args)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let added = keyport::domain::seed::people(&mut conn, users, with_keys).map_err(|e| e.to_string())?;
+    println!(
+        "added {} people, {} of them with API Access on",
+        added.users, added.keys
+    );
+    Ok(())
 }
 
 fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> Result<(), String> {

@@ -133,3 +133,33 @@ async fn an_unknown_database_scheme_is_refused() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("unknown database URL scheme"));
 }
+
+/// `keyport seed` adds people that API Management lists, pages through and finds.
+#[actix_web::test]
+async fn seed_adds_people_with_api_access_that_api_management_lists() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
+    let output = keyport(
+        &["seed", "--users", "120", "--with-keys"],
+        &app.database_url,
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "added 120 people, 120 of them with API Access on"
+    );
+    let list = admin.get("/admin/api-management").await;
+    assert!(list.contains("@people.example"));
+    assert!(list.contains("Next page"), "120 people take three pages");
+    let found = admin.get("/admin/api-management?q=ada.turing").await;
+    assert!(found.contains("ada.turing20@people.example"), "{}", found.body);
+
+    // Without keys, people are added but not listed.
+    let output = keyport(&["seed", "--users", "5"], &app.database_url, "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "added 5 people, 0 of them with API Access on"
+    );
+}

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod keys;
 pub mod outbox;
 pub mod records;
+pub mod seed;
 pub mod setup;
 pub mod web_address;
 pub mod webhooks;

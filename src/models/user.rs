@@ -137,6 +137,10 @@ impl User {
             .map(|n| n == 1)
     }
 
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        users::table.count().get_result(conn)
+    }
+
     pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
     }
