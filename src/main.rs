@@ -133,7 +133,8 @@ fn open(args: &DatabaseArgs) -> Result<Db, String> {
 fn seed(args: &DatabaseArgs, users: u64, with_keys: bool) -> Result<(), String> {
     let db = open(args)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let added = keyport::domain::seed::people(&mut conn, users, with_keys).map_err(|e| e.to_string())?;
+    let added =
+        keyport::domain::seed::people(&mut conn, users, with_keys).map_err(|e| e.to_string())?;
     println!(
         "added {} people, {} of them with API Access on",
         added.users, added.keys

@@ -153,7 +153,11 @@ async fn seed_adds_people_with_api_access_that_api_management_lists() {
     assert!(list.contains("@people.example"));
     assert!(list.contains("Next page"), "120 people take three pages");
     let found = admin.get("/admin/api-management?q=ada.turing").await;
-    assert!(found.contains("ada.turing20@people.example"), "{}", found.body);
+    assert!(
+        found.contains("ada.turing20@people.example"),
+        "{}",
+        found.body
+    );
 
     // Without keys, people are added but not listed.
     let output = keyport(&["seed", "--users", "5"], &app.database_url, "");
