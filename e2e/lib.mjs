@@ -74,18 +74,107 @@ export async function checkAccessibility(page, label) {
   );
 }
 
-/// Screenshots of the page as it is, at desktop width and at a phone's 360 px.
+/// Screenshots of the page as it is, at desktop width and at a phone's 360 px, where nothing
+/// may stick out sideways (wide tables and code scroll inside their own box).
 export async function screenshots(page, name) {
   const dir = process.env.E2E_SCREENSHOTS;
   const size = page.viewportSize();
   await page.screenshot({ path: path.join(dir, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
+  const overflowing = await page.evaluate(() => [...document.querySelectorAll("body *")]
+    .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+    .filter((el) => !el.closest(".table-wrap, pre"))
+    .map((el) => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}: ${el.textContent.trim().slice(0, 40)}`)
+    .slice(0, 5));
   await page.screenshot({ path: path.join(dir, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(size);
+  assert.deepEqual(overflowing, [], `${name} is wider than a 360 px phone`);
 }
 
 /// A call to the API with a key, as a program makes it.
 export async function apiStatus(key, pathname = "/api/v1/me") {
   const response = await fetch(`${BASE}${pathname}`, { headers: { "X-Api-Key": key } });
   return response.status;
+}
+
+/// A webhook receiver on loopback that answers each delivery with `answer(body)` (200 by
+/// default), and keeps what it received.
+export async function receiver(answer = () => 200) {
+  const { createServer } = await import("node:http");
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(answer(body), { "content-type": "text/plain" });
+      res.end("thanks");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks`,
+    received,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/// A JSON API call with a key.
+export async function api(key, method, pathname, body) {
+  const response = await fetch(`${BASE}${pathname}`, {
+    method,
+    headers: { "X-Api-Key": key, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+/// Reloads until `locator` shows up: deliveries happen in the background.
+export async function reloadUntil(page, locator, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await locator.count())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${locator}`);
+    await page.waitForTimeout(300);
+    await page.reload();
+  }
+}
+
+/// A user with API Access on, signed in in a browser of their own; returns the key too.
+export async function userWithKey(browser, { js, name }) {
+  const email = createUser("user", name);
+  const ctx = await context(browser, { js });
+  const page = await ctx.newPage();
+  await signIn(page, email);
+  await page.goto("/settings/api-access");
+  await page.getByRole("button", { name: "Enable API Access" }).click();
+  const key = await page.locator("#new-key").inputValue();
+  return { email, ctx, page, key };
+}
+
+/// Every control on the page can be reached with Tab alone, in order, and shows where focus is.
+export async function checkKeyboard(page, label) {
+  const controls = await page.evaluate(() => {
+    const selector = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])";
+    return [...document.querySelectorAll(selector)]
+      .filter((el) => el.offsetParent !== null && !el.closest("[hidden]") && !el.closest("details:not([open]) > :not(summary)"))
+      .map((el, i) => { el.dataset.kbd = String(i); return String(i); });
+  });
+  const reached = new Set();
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  for (let i = 0; i < controls.length + 5; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || !el.dataset.kbd) return null;
+      const style = getComputedStyle(el);
+      return { id: el.dataset.kbd, outlined: style.outlineStyle !== "none" || style.boxShadow !== "none" };
+    });
+    if (focused) {
+      reached.add(focused.id);
+      assert.ok(focused.outlined, `${label}: control ${focused.id} shows no focus ring`);
+    }
+  }
+  const missed = controls.filter((c) => !reached.has(c));
+  assert.deepEqual(missed, [], `${label}: controls Tab never reaches`);
 }

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  apiStatus, checkAccessibility, context, createUser, launch, screenshots, signIn,
+  apiStatus, checkAccessibility, context, createUser, launch, screenshots, signIn, userWithKey,
 } from "../lib.mjs";
 
 let browser;
@@ -15,13 +15,7 @@ for (const js of [true, false]) {
   test(`an admin finds a user, pages, and clears their key (JavaScript ${js ? "on" : "off"})`, async () => {
     // A user with API Access on, in a browser of their own.
     const name = js ? "Cleo Cleared" : "Cato Cleared";
-    const email = createUser("user", name);
-    const userCtx = await context(browser, { js });
-    const userPage = await userCtx.newPage();
-    await signIn(userPage, email);
-    await userPage.goto("/settings/api-access");
-    await userPage.getByRole("button", { name: "Enable API Access" }).click();
-    const key = await userPage.locator("#new-key").inputValue();
+    const { email, ctx: userCtx, page: userPage, key } = await userWithKey(browser, { js, name });
     assert.equal(await apiStatus(key), 200);
 
     const adminCtx = await context(browser, { js });

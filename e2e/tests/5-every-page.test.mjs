@@ -1,0 +1,93 @@
+// Every page, as the people who see it: axe finds nothing serious or critical, every control is
+// reachable with the keyboard, and screenshots are taken at desktop and phone widths (light and
+// dark for the main ones).
+import { after, before, test } from "node:test";
+import {
+  api, checkAccessibility, checkKeyboard, context, createUser, launch, receiver, screenshots, signIn,
+  userWithKey,
+} from "../lib.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+async function visit(page, path, name) {
+  await page.goto(path);
+  await checkAccessibility(page, path);
+  await checkKeyboard(page, path);
+  await screenshots(page, name);
+}
+
+test("every page passes axe and the keyboard check, and is photographed", async () => {
+  const anonymous = await (await context(browser, { js: true })).newPage();
+  await visit(anonymous, "/login", "login");
+  await visit(anonymous, "/docs/api", "api-developer-guide");
+  await visit(anonymous, "/no-such-page", "not-found");
+
+  const hooks = await receiver();
+  const user = await userWithKey(browser, { js: true, name: "Pia Pages" });
+  const made = await api(user.key, "POST", "/api/v1/webhooks", { url: hooks.url, entity: "Contact", operation_type: "Create" });
+  await api(user.key, "POST", "/api/v1/contacts", { first_name: "Page", last_name: "Turner" });
+  await visit(user.page, "/settings", "settings");
+  await visit(user.page, "/settings/api-access", "api-access");
+  await visit(user.page, "/settings/api-access/regenerate", "api-access-confirm-regenerate-page");
+  await visit(user.page, "/settings/api-access/disable", "api-access-confirm-turn-off");
+  await visit(user.page, `/settings/api-access/webhooks/${made.json.id}`, "webhook-owner");
+
+  const admin = await (await context(browser, { js: true })).newPage();
+  await signIn(admin, createUser("admin", "Abe Admin"));
+  await visit(admin, "/admin/api-management", "api-management-list");
+  await admin.getByLabel("Search by the start of a name or email").fill(user.email);
+  await admin.getByRole("link", { name: "Pia Pages" }).click();
+  const userUrl = new URL(admin.url()).pathname;
+  await visit(admin, userUrl, "api-management-user-page");
+  await visit(admin, `${userUrl}/clear`, "api-management-clear");
+  await visit(admin, `${userUrl}/webhooks/${made.json.id}`, "webhook-staff");
+
+  // Dark mode follows the system setting.
+  const dark = await browser.newContext({ baseURL: process.env.KEYPORT_URL, colorScheme: "dark", viewport: { width: 1280, height: 900 } });
+  const darkPage = await dark.newPage();
+  await signIn(darkPage, user.email);
+  await visit(darkPage, "/settings/api-access", "api-access-dark");
+  await hooks.close();
+});
+
+/// Presses Tab until the focused element has this accessible text, then returns.
+async function tabTo(page, text) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.getAttribute("aria-label") || "");
+    if (focused === text) return;
+  }
+  throw new Error(`Tab never reached "${text}"`);
+}
+
+test("the keyboard alone enables, copies and regenerates a key", async () => {
+  const email = createUser("user", "Kim Keys");
+  const page = await (await context(browser, { js: true })).newPage();
+  await page.goto("/login");
+  await page.keyboard.type(email); // the email field has focus when the page opens
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("correct horse battery staple");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/settings/);
+  await tabTo(page, "API Access");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/api-access/);
+  await tabTo(page, "Enable API Access");
+  await page.keyboard.press("Enter");
+  await page.locator("#new-key").waitFor();
+  const key = await page.locator("#new-key").inputValue();
+  await tabTo(page, "Copy");
+  await page.keyboard.press("Enter");
+  await page.getByText("Copied", { exact: true }).waitFor();
+  await tabTo(page, "Regenerate New Key");
+  await page.keyboard.press("Enter");
+  await page.getByText("Regenerate New Key?").waitFor();
+  await tabTo(page, "Regenerate New Key");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((old) => {
+    const field = document.querySelector("#new-key");
+    return field && field.value !== old;
+  }, key);
+});
