@@ -28,12 +28,26 @@ export async function launch() {
   });
 }
 
-/// A new browser profile: JavaScript on or off, clipboard allowed, desktop size.
-export async function context(browser, { js }) {
+/// Requests a page made to anything but the keyport under test; `finish` fails if there are any.
+const outside = [];
+
+/// Closes the browser, failing if any page asked for something off this machine.
+export async function finish(browser) {
+  await browser.close();
+  assert.deepEqual(outside, [], "pages reached beyond the keyport under test");
+}
+
+/// A new browser profile: JavaScript on or off, clipboard allowed, desktop size (or as asked).
+export async function context(browser, { js, ...options }) {
   const ctx = await browser.newContext({
     baseURL: BASE,
     javaScriptEnabled: js,
     viewport: { width: 1280, height: 900 },
+    ...options,
+  });
+  await ctx.route((url) => url.hostname !== "127.0.0.1", (route) => {
+    outside.push(route.request().url());
+    return route.abort();
   });
   if (js) {
     await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });

@@ -3,12 +3,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  apiStatus, checkAccessibility, context, createUser, launch, screenshots, signIn,
+  apiStatus, checkAccessibility, context, createUser, finish, launch, screenshots, signIn,
 } from "../lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser.close(); });
+after(() => finish(browser));
 
 for (const js of [true, false]) {
   test(`a user enables, copies, regenerates and turns off their key (JavaScript ${js ? "on" : "off"})`, async () => {

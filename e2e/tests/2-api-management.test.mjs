@@ -4,12 +4,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  apiStatus, checkAccessibility, context, createUser, launch, screenshots, signIn, userWithKey,
+  apiStatus, checkAccessibility, context, createUser, finish, launch, screenshots, signIn, userWithKey,
 } from "../lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser.close(); });
+after(() => finish(browser));
 
 for (const js of [true, false]) {
   test(`an admin finds a user, pages, and clears their key (JavaScript ${js ? "on" : "off"})`, async () => {

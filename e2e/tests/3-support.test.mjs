@@ -3,13 +3,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  api, checkAccessibility, context, createUser, launch, receiver, reloadUntil, screenshots,
+  api, checkAccessibility, context, createUser, finish, launch, receiver, reloadUntil, screenshots,
   signIn, userWithKey,
 } from "../lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser.close(); });
+after(() => finish(browser));
 
 for (const js of [true, false]) {
   test(`support staff inspect a webhook's deliveries, read-only (JavaScript ${js ? "on" : "off"})`, async () => {

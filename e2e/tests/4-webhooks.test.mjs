@@ -3,11 +3,11 @@
 import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { api, checkAccessibility, launch, receiver, reloadUntil, screenshots, userWithKey } from "../lib.mjs";
+import { api, checkAccessibility, finish, launch, receiver, reloadUntil, screenshots, userWithKey } from "../lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser.close(); });
+after(() => finish(browser));
 
 for (const js of [true, false]) {
   test(`a user adds, toggles, reveals and redelivers a webhook (JavaScript ${js ? "on" : "off"})`, async () => {

@@ -2,14 +2,15 @@
 // reachable with the keyboard, and screenshots are taken at desktop and phone widths (light and
 // dark for the main ones).
 import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
 import {
-  api, checkAccessibility, checkKeyboard, context, createUser, launch, receiver, screenshots, signIn,
+  api, checkAccessibility, checkKeyboard, context, createUser, finish, launch, receiver, screenshots, signIn,
   userWithKey,
 } from "../lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser.close(); });
+after(() => finish(browser));
 
 async function visit(page, path, name) {
   await page.goto(path);
@@ -45,8 +46,7 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(admin, `${userUrl}/webhooks/${made.json.id}`, "webhook-staff");
 
   // Dark mode follows the system setting.
-  const dark = await browser.newContext({ baseURL: process.env.KEYPORT_URL, colorScheme: "dark", viewport: { width: 1280, height: 900 } });
-  const darkPage = await dark.newPage();
+  const darkPage = await (await context(browser, { js: true, colorScheme: "dark" })).newPage();
   await signIn(darkPage, user.email);
   await visit(darkPage, "/settings/api-access", "api-access-dark");
   await hooks.close();
@@ -61,6 +61,22 @@ async function tabTo(page, text) {
   }
   throw new Error(`Tab never reached "${text}"`);
 }
+
+test("the first start: the one-time setup link creates the first admin", async () => {
+  const page = await (await context(browser, { js: true })).newPage();
+  const link = process.env.KEYPORT_SETUP_URL;
+  assert.ok(link, "the fresh instance printed a setup link");
+  await visit(page, link, "setup");
+  await page.getByLabel("Name").fill("Fay First");
+  await page.getByLabel("Email").fill("fay@e2e.example");
+  await page.getByLabel(/^Password/).fill("a long first password");
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await page.getByText("Fay First").first().waitFor();
+  await page.getByRole("link", { name: "API Management" }).waitFor();
+  // The link works once.
+  const again = await page.goto(link);
+  assert.equal(again.status(), 404);
+});
 
 test("the keyboard alone enables, copies and regenerates a key", async () => {
   const email = createUser("user", "Kim Keys");
