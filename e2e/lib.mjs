@@ -1,6 +1,7 @@
 // What every journey shares: Chromium as the issue asks for it, people to sign in as, axe,
 // screenshots at desktop and phone widths.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -10,7 +11,9 @@ import { chromium } from "playwright-core";
 export const BASE = process.env.KEYPORT_URL;
 export const PASSWORD = "correct horse battery staple";
 const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
+// Run through the DevTools protocol, which the page's Content-Security-Policy does not govern
+// (an injected <script> would be refused, as it should be).
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 /// Headless Chromium that never reaches for the internet, with a fresh profile.
 export async function launch() {
@@ -31,10 +34,15 @@ export async function launch() {
 /// Requests a page made to anything but the keyport under test; `finish` fails if there are any.
 const outside = [];
 
-/// Closes the browser, failing if any page asked for something off this machine.
+/// Script errors and anything the Content-Security-Policy refused, page by page.
+const problems = [];
+
+/// Closes the browser, failing if any page asked for something off this machine, broke the
+/// Content-Security-Policy or threw.
 export async function finish(browser) {
   await browser.close();
   assert.deepEqual(outside, [], "pages reached beyond the keyport under test");
+  assert.deepEqual(problems, [], "script errors or Content-Security-Policy violations");
 }
 
 /// A new browser profile: JavaScript on or off, clipboard allowed, desktop size (or as asked).
@@ -44,6 +52,14 @@ export async function context(browser, { js, ...options }) {
     javaScriptEnabled: js,
     viewport: { width: 1280, height: 900 },
     ...options,
+  });
+  ctx.on("page", (page) => {
+    page.on("pageerror", (error) => problems.push(`${page.url()}: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) {
+        problems.push(`${page.url()}: ${message.text()}`);
+      }
+    });
   });
   await ctx.route((url) => url.hostname !== "127.0.0.1", (route) => {
     outside.push(route.request().url());
@@ -77,7 +93,7 @@ export async function signIn(page, email, password = PASSWORD) {
 /// axe-core in the page: no serious or critical violations.
 export async function checkAccessibility(page, label) {
   if (!(await page.evaluate(() => typeof window.axe !== "undefined").catch(() => false))) {
-    await page.addScriptTag({ path: AXE });
+    await page.evaluate(AXE);
   }
   const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   const serious = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));

@@ -86,11 +86,13 @@ pub fn app(
             utoipa_actix_web::scope(api::PREFIX)
                 .wrap(from_fn(api::body::known_query_parameters))
                 .wrap(from_fn(web::error::json_errors))
+                .wrap(web::security_headers::api_responses())
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),
         )
         .split_for_parts();
 
+    let tls = state.settings.secure_cookies;
     app.app_data(aw::Data::new(state))
         .app_data(aw::Data::new(api::docs::ApiDocument::new(&openapi)))
         .app_data(aw::PathConfig::default().error_handler(|_, _| Error::not_found().into()))
@@ -109,6 +111,7 @@ pub fn app(
                 .limit(256 * 1024)
                 .error_handler(|e, _| json_body_error(&e).into()),
         )
+        .wrap(web::security_headers::every_response(tls))
         .wrap(from_fn(web::access_log::log))
         .configure(web::static_files::routes)
         .service(

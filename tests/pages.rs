@@ -48,3 +48,55 @@ async fn the_header_and_menu_lead_to_api_access() {
     assert!(!settings.contains("Advanced Settings"));
     assert_eq!(browser.get("/").await.location(), "/settings");
 }
+
+/// Every response, whoever asks and whatever the answer, confines the browser; the API's are
+/// never cached.
+#[actix_web::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let (_, browser) = app.signed_in(Role::User, "Hal Headers").await;
+    let api = app.api();
+    let mut answers = Vec::new();
+    for path in ["/login", "/no-such-page", "/static/app.css", "/docs/api"] {
+        let page = app.browser().get(path).await;
+        answers.push((path, page.status, page.headers));
+    }
+    for path in ["/settings", "/settings/api-access"] {
+        let page = browser.get(path).await;
+        answers.push((path, page.status, page.headers));
+    }
+    for path in [
+        "/api/v1/me",
+        "/api/v1/nothing",
+        "/api/v1/contacts?bad=1",
+        "/api/v1/openapi.json",
+    ] {
+        let response = api.get(path).await;
+        answers.push((path, response.status().as_u16(), response.headers().clone()));
+    }
+    for (path, status, headers) in &answers {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        assert_eq!(
+            header("content-security-policy"),
+            keyport::web::security_headers::CONTENT_SECURITY_POLICY,
+            "{path} ({status})"
+        );
+        assert!(header("content-security-policy").contains("script-src 'self'"));
+        assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(
+            header("strict-transport-security"),
+            "",
+            "no HSTS without TLS"
+        );
+        if path.starts_with("/api/v1/") && *path != "/api/v1/openapi.json" {
+            assert_eq!(header("cache-control"), "no-store", "{path} ({status})");
+        }
+    }
+}

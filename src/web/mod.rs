@@ -8,6 +8,7 @@ pub mod error;
 pub mod guide_examples;
 pub mod login;
 pub mod pages;
+pub mod security_headers;
 pub mod session;
 pub mod settings;
 pub mod setup;
