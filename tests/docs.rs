@@ -249,38 +249,9 @@ fn examples(page: &str, name: &str) -> Vec<String> {
         .map(|(at, _)| {
             let start = at + marker.len();
             let end = page[start..].find("</code>").expect("end") + start;
-            unescape(&page[start..end])
+            html_escape::decode_html_entities(&page[start..end]).into_owned()
         })
         .collect()
-}
-
-/// HTML text back to what a reader copies: `&#62;` and `&gt;` are `>`.
-fn unescape(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let end = rest[at..].find(';').expect("entity end") + at;
-        let entity = &rest[at + 1..end];
-        let c = match entity {
-            "lt" => '<',
-            "gt" => '>',
-            "amp" => '&',
-            "quot" => '"',
-            "apos" => '\'',
-            _ if entity.starts_with("#x") => {
-                char::from_u32(u32::from_str_radix(&entity[2..], 16).expect("hex")).expect("char")
-            }
-            _ if entity.starts_with('#') => {
-                char::from_u32(entity[1..].parse().expect("decimal")).expect("char")
-            }
-            other => panic!("unknown entity &{other};"),
-        };
-        out.push(c);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn run(program: &str, args: &[&str], stdin: &str) -> String {

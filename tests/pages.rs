@@ -100,3 +100,21 @@ async fn every_response_carries_the_security_headers() {
         }
     }
 }
+
+/// Behind TLS (secure cookies on), browsers are also told to come back over HTTPS only.
+#[actix_web::test]
+async fn behind_tls_responses_carry_hsts() {
+    let app = TestApp::spawn_with(keyport::config::WebSettings {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    for path in ["/login", "/api/v1/me", "/static/app.css"] {
+        let response = app.api().get(path).await;
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}

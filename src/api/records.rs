@@ -24,20 +24,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
     jobs::routes(cfg);
 }
 
-/// Paging through a list: `limit` records after the record `after`.
+/// Paging through a list: `limit` records after the record `after`. Other parameters are
+/// refused before this is read (`body::known_query_parameters`), except the key.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// How many records to return.
     #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<i64>,
     /// The `next_after` of the previous page; leave it out for the first page.
     after: Option<i64>,
-    /// Accepted here so that links carrying the key still parse; documented as a security scheme.
-    #[param(ignore)]
-    #[allow(dead_code)]
-    api_key: Option<String>,
 }
 
 /// A page of records, oldest first.
@@ -78,7 +74,7 @@ async fn list<R: Record>(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Error> {
-    let PageQuery { limit, after, .. } = query.into_inner();
+    let PageQuery { limit, after } = query.into_inner();
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Error::unprocessable(format!(

@@ -47,26 +47,7 @@ pub struct CompanyFields {
 impl RecordTable for Company {
     type Fields = CompanyFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
-        companies::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
-    }
-
-    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
-        companies::table
-            .filter(companies::id.gt(after.unwrap_or(0)))
-            .order(companies::id.asc())
-            .limit(limit)
-            .select(Self::as_select())
-            .load(conn)
-    }
+    super::record_queries!(companies);
 
     /// Inserts a company from validated fields (name present).
     fn insert(
@@ -86,30 +67,6 @@ impl RecordTable for Company {
             ))
             .returning(companies::id)
             .get_result(conn)?;
-        companies::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-    }
-
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &CompanyFields,
-        by: UserId,
-        at: NaiveDateTime,
-    ) -> QueryResult<Option<Self>> {
-        diesel::update(companies::table.find(id))
-            .set((
-                fields,
-                companies::updated_by.eq(by),
-                companies::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        <Self as RecordTable>::find(conn, id)
-    }
-
-    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-        diesel::delete(companies::table.find(id)).execute(conn)
+        <Self as RecordTable>::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
     }
 }

@@ -66,26 +66,7 @@ pub struct ContactFields {
 impl RecordTable for Contact {
     type Fields = ContactFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
-        contacts::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
-    }
-
-    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
-        contacts::table
-            .filter(contacts::id.gt(after.unwrap_or(0)))
-            .order(contacts::id.asc())
-            .limit(limit)
-            .select(Self::as_select())
-            .load(conn)
-    }
+    super::record_queries!(contacts);
 
     /// Inserts a contact from validated fields (first and last name present).
     fn insert(
@@ -108,30 +89,6 @@ impl RecordTable for Contact {
             ))
             .returning(contacts::id)
             .get_result(conn)?;
-        contacts::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-    }
-
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &ContactFields,
-        by: UserId,
-        at: NaiveDateTime,
-    ) -> QueryResult<Option<Self>> {
-        diesel::update(contacts::table.find(id))
-            .set((
-                fields,
-                contacts::updated_by.eq(by),
-                contacts::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        <Self as RecordTable>::find(conn, id)
-    }
-
-    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-        diesel::delete(contacts::table.find(id)).execute(conn)
+        <Self as RecordTable>::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
     }
 }

@@ -59,26 +59,7 @@ pub struct JobFields {
 impl RecordTable for Job {
     type Fields = JobFields;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
-        jobs::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
-    }
-
-    fn page(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Self>> {
-        jobs::table
-            .filter(jobs::id.gt(after.unwrap_or(0)))
-            .order(jobs::id.asc())
-            .limit(limit)
-            .select(Self::as_select())
-            .load(conn)
-    }
+    super::record_queries!(jobs);
 
     /// Inserts a job from validated fields (title present; status defaults to open).
     fn insert(
@@ -100,22 +81,5 @@ impl RecordTable for Job {
             .returning(jobs::id)
             .get_result(conn)?;
         jobs::table.find(id).select(Self::as_select()).first(conn)
-    }
-
-    fn update(
-        conn: &mut DbConnection,
-        id: i64,
-        fields: &JobFields,
-        by: UserId,
-        at: NaiveDateTime,
-    ) -> QueryResult<Option<Self>> {
-        diesel::update(jobs::table.find(id))
-            .set((fields, jobs::updated_by.eq(by), jobs::updated_at.eq(at)))
-            .execute(conn)?;
-        <Self as RecordTable>::find(conn, id)
-    }
-
-    fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-        diesel::delete(jobs::table.find(id)).execute(conn)
     }
 }

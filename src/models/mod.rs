@@ -47,6 +47,55 @@ pub trait RecordTable: serde::Serialize + Send + Sized + 'static {
     fn delete(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<usize>;
 }
 
+/// The queries that are the same for every kind of record, given its table: inside
+/// `impl RecordTable`, beside the record's own `insert`.
+macro_rules! record_queries {
+    ($table:ident) => {
+        fn id(&self) -> i64 {
+            self.id
+        }
+
+        fn find(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<Option<Self>> {
+            $table::table
+                .find(id)
+                .select(Self::as_select())
+                .first(conn)
+                .optional()
+        }
+
+        fn page(
+            conn: &mut crate::db::DbConnection,
+            after: Option<i64>,
+            limit: i64,
+        ) -> diesel::QueryResult<Vec<Self>> {
+            $table::table
+                .filter($table::id.gt(after.unwrap_or(0)))
+                .order($table::id.asc())
+                .limit(limit)
+                .select(Self::as_select())
+                .load(conn)
+        }
+
+        fn update(
+            conn: &mut crate::db::DbConnection,
+            id: i64,
+            fields: &Self::Fields,
+            by: super::UserId,
+            at: chrono::NaiveDateTime,
+        ) -> diesel::QueryResult<Option<Self>> {
+            diesel::update($table::table.find(id))
+                .set((fields, $table::updated_by.eq(by), $table::updated_at.eq(at)))
+                .execute(conn)?;
+            <Self as super::RecordTable>::find(conn, id)
+        }
+
+        fn delete(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<usize> {
+            diesel::delete($table::table.find(id)).execute(conn)
+        }
+    };
+}
+pub(crate) use record_queries;
+
 /// Times in JSON: RFC 3339 in UTC with a `Z`, as programs expect (`2026-11-26T07:00:00.123Z`).
 pub(crate) fn utc<S: serde::Serializer>(
     t: &chrono::NaiveDateTime,
@@ -73,44 +122,21 @@ pub(crate) fn nullable_id<'de, D>(deserializer: D) -> Result<Option<Option<i64>>
 where
     D: serde::Deserializer<'de>,
 {
-    struct Id;
-    impl serde::de::Visitor<'_> for Id {
-        type Value = i64;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an integer id")
-        }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
-            Ok(v)
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
-            i64::try_from(v).map_err(|_| E::custom("the id is too large"))
-        }
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
-            // Exactly representable whole numbers only: |v| < 2^63.
-            if v.fract() == 0.0 && v.abs() < 9.223_372_036_854_776e18 {
-                Ok(v as i64)
-            } else {
-                Err(E::custom(format!("{v} is not an integer id")))
-            }
-        }
-    }
-    struct NullableId;
-    impl<'de> serde::de::Visitor<'de> for NullableId {
-        type Value = Option<i64>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an integer id or null")
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Id).map(Some)
-        }
-    }
-    deserializer.deserialize_option(NullableId).map(Some)
+    let Some(number): Option<serde_json::Number> = serde::Deserialize::deserialize(deserializer)?
+    else {
+        return Ok(Some(None));
+    };
+    number
+        .as_i64()
+        // Exactly representable whole numbers only: |v| < 2^63.
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|v| v.fract() == 0.0 && v.abs() < 9.223_372_036_854_776e18)
+                .map(|v| v as i64)
+        })
+        .map(|id| Some(Some(id)))
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not an integer id")))
 }
 
 /// For fields that may be left out but not sent as `null`.

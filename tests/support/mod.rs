@@ -87,12 +87,17 @@ fn fresh_database() -> (String, TestDatabase) {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(WebSettings::default()).await
+    }
+
+    /// keyport with these web settings (secure cookies, idle timeout).
+    pub async fn spawn_with(settings: WebSettings) -> Self {
         logs::install();
         let (database_url, database) = fresh_database();
         let url = DatabaseUrl::parse(&database_url).expect("test database URL");
         let db = Db::connect(&url, 8).expect("connect to the test database");
         db.migrate().expect("migrate the test database");
-        let state = keyport::AppState::new(db.clone(), WebSettings::default()).expect("app state");
+        let state = keyport::AppState::new(db.clone(), settings).expect("app state");
         let server = actix_test::start(move || keyport::app(state.clone()));
         Self {
             db,
