@@ -92,6 +92,20 @@ pub struct WebSettings {
     /// Minutes of inactivity after which a session ends.
     #[arg(long, env = "KEYPORT_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: i64,
+    /// Hours after signing in at which a session ends, however active.
+    #[arg(long, env = "KEYPORT_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    pub session_absolute_hours: i64,
+    /// Minutes after the last password entry before Regenerate New Key and Turn Off API
+    /// Access ask for the password again.
+    #[arg(long, env = "KEYPORT_REAUTH_MINUTES", default_value_t = 15)]
+    pub reauth_minutes: i64,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
+    /// believed. Without them the client address is the socket's peer.
+    #[arg(long, env = "KEYPORT_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
+    /// Accept API keys in the `api_key` query parameter (links). `false` refuses them.
+    #[arg(long, env = "KEYPORT_ALLOW_QUERY_KEYS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_query_keys: bool,
 }
 
 impl Default for WebSettings {
@@ -99,7 +113,34 @@ impl Default for WebSettings {
         Self {
             secure_cookies: false,
             session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            reauth_minutes: 15,
+            trusted_proxies: TrustedProxies::default(),
+            allow_query_keys: true,
         }
+    }
+}
+
+/// The reverse proxies in front of keyport, as addresses or ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<ipnet::IpNet>()
+                    .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{part}` is not an IP address or CIDR range"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
+    }
+
+    pub fn contains(&self, addr: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(addr))
     }
 }
 

@@ -29,8 +29,11 @@ pub struct AppState {
     pub settings: WebSettings,
     /// How webhooks are delivered, for the API Developer Guide to state.
     pub delivery: config::DeliverySettings,
-    /// Signs and encrypts the session cookie; shared by every instance through the database.
-    session_key: Key,
+    /// Sign-in and API key throttling, shared by every worker of this instance.
+    pub throttles: std::sync::Arc<web::throttle::Throttles>,
+    /// Signs and encrypts the session and device cookies; shared by every instance through
+    /// the database.
+    cookie_key: Key,
 }
 
 impl AppState {
@@ -43,8 +46,23 @@ impl AppState {
             db,
             settings,
             delivery: config::DeliverySettings::default(),
-            session_key: Key::from(&secret),
+            throttles: Default::default(),
+            cookie_key: Key::from(&secret),
         })
+    }
+
+    pub fn cookie_key(&self) -> &Key {
+        &self.cookie_key
+    }
+
+    /// A cookie's name: behind TLS with the `__Host-` prefix, which browsers only accept
+    /// from a secure origin, for the whole site and with no Domain.
+    pub fn cookie_name(&self, name: &str) -> String {
+        if self.settings.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
     }
 
     pub fn with_delivery(self, delivery: config::DeliverySettings) -> Self {
@@ -65,9 +83,10 @@ pub fn app(
 > {
     let sessions = SessionMiddleware::builder(
         web::session::DbSessionStore::new(state.db.clone()),
-        state.session_key.clone(),
+        state.cookie_key.clone(),
     )
-    .cookie_name("keyport_session".into())
+    .cookie_name(state.cookie_name(web::session::COOKIE))
+    .cookie_path("/".into())
     .cookie_secure(state.settings.secure_cookies)
     .cookie_http_only(true)
     .cookie_same_site(SameSite::Lax)
@@ -85,6 +104,7 @@ pub fn app(
         .service(
             utoipa_actix_web::scope(api::PREFIX)
                 .wrap(from_fn(api::body::known_query_parameters))
+                .wrap(from_fn(web::throttle::api_key_failures))
                 .wrap(from_fn(web::error::json_errors))
                 .wrap(web::security_headers::api_responses())
                 .configure(api::routes)

@@ -63,6 +63,34 @@ enum UserCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Turn an account off: it cannot sign in, its sessions end at once and its API key fails.
+    Disable {
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Turn an account on again (its API key, if it had one, works again).
+    Enable {
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Change what someone may do; it takes effect on their next request.
+    SetRole {
+        email: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a new password, read from standard input; every session of the user ends.
+    SetPassword {
+        email: String,
+        #[arg(long, env = "KEYPORT_PASSWORD_STDIN", required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -94,6 +122,42 @@ fn main() -> ExitCode {
             database,
             ..
         }) => create_user(&database, &email, &name, role.into()),
+        Command::User(UserCommand::Disable { email, database }) => {
+            change_user(&database, &email, |c| {
+                accounts::set_disabled(c, &email, true)
+            })
+            .map(|u| println!("{} is turned off; their sessions have ended", u.email))
+        }
+        Command::User(UserCommand::Enable { email, database }) => {
+            change_user(&database, &email, |c| {
+                accounts::set_disabled(c, &email, false)
+            })
+            .map(|u| println!("{} is turned on", u.email))
+        }
+        Command::User(UserCommand::SetRole {
+            email,
+            role,
+            database,
+        }) => change_user(&database, &email, |c| {
+            accounts::set_role(c, &email, role.into())
+        })
+        .map(|u| println!("{} is now {}", u.email, Role::from(role))),
+        Command::User(UserCommand::SetPassword {
+            email, database, ..
+        }) => read_password().and_then(|password| {
+            change_user(&database, &email, |c| {
+                let user =
+                    User::find_by_email(c, &email)?.ok_or(keyport::domain::Error::NotFound)?;
+                accounts::change_password(c, user.id, &password)?;
+                Ok(user)
+            })
+            .map(|u| {
+                println!(
+                    "{}'s password is changed; their sessions have ended",
+                    u.email
+                )
+            })
+        }),
         Command::Seed {
             users,
             with_keys,
@@ -142,13 +206,33 @@ fn seed(args: &DatabaseArgs, users: u64, with_keys: bool) -> Result<(), String> 
     Ok(())
 }
 
-fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> Result<(), String> {
+/// The password on standard input, without its final line break.
+fn read_password() -> Result<String, String> {
     let mut password = String::new();
     std::io::stdin()
         .take(accounts::MAX_PASSWORD_BYTES as u64 + 2)
         .read_to_string(&mut password)
         .map_err(|e| format!("could not read the password from standard input: {e}"))?;
-    let password = password.trim_end_matches(['\r', '\n']);
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs one change to the user with this email; "no user" gets its own message.
+fn change_user(
+    args: &DatabaseArgs,
+    email: &str,
+    change: impl FnOnce(&mut keyport::db::DbConnection) -> keyport::domain::Result<User>,
+) -> Result<User, String> {
+    let db = open(args)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    change(&mut conn).map_err(|e| match e {
+        keyport::domain::Error::NotFound => format!("there is no user with the email {email}"),
+        other => other.to_string(),
+    })
+}
+
+fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> Result<(), String> {
+    let password = read_password()?;
+    let password = password.as_str();
     let db = open(args)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let user = accounts::create_user(
@@ -176,6 +260,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let worker = Worker::new(db.clone(), args.delivery.clone())?;
         actix_web::rt::spawn(worker.run());
         actix_web::rt::spawn(sweep_expired_sessions(db));
+        actix_web::rt::spawn(forget_idle_limits(state.throttles.clone()));
         tracing::info!(bind = %args.bind, "keyport is listening");
         HttpServer::new(move || app(state.clone()))
             .bind(&args.bind)
@@ -219,6 +304,16 @@ fn announce_first_start(db: &Db, args: &ServeArgs) -> Result<(), String> {
         println!("  {}/setup?token={token}", base.trim_end_matches('/'));
     }
     Ok(())
+}
+
+/// Throttling state of clients that are back to their full allowance is dropped, so memory
+/// follows recent clients, not every client ever seen.
+async fn forget_idle_limits(throttles: std::sync::Arc<keyport::web::throttle::Throttles>) {
+    let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        throttles.forget_idle();
+    }
 }
 
 async fn sweep_expired_sessions(db: Db) {

@@ -17,9 +17,10 @@ document.addEventListener("click", async (event) => {
   }
 });
 
-// A form that comes back refused (422) still replaces its section, so the reason shows.
+// A form that comes back refused (422, or 429 for too many password attempts) still
+// replaces its section, so the reason shows.
 document.addEventListener("htmx:beforeSwap", (event) => {
-  if (event.detail.xhr.status === 422) {
+  if ([422, 429].includes(event.detail.xhr.status)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use keyport::models::Role;
 
-use crate::support::TestApp;
+use crate::support::{PASSWORD, TestApp};
 
 fn keyport(args: &[&str], database_url: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
@@ -100,11 +100,65 @@ async fn user_create_prints_the_new_id_and_the_user_can_sign_in() {
 }
 
 #[actix_web::test]
+async fn admins_turn_accounts_off_and_on_change_roles_and_set_passwords() {
+    let app = TestApp::spawn().await;
+    let (user, browser) = app.signed_in(Role::Support, "Cal Command").await;
+    let url = app.database_url.clone();
+    let run = |args: &[&str], stdin: &str| keyport(args, &url, stdin);
+
+    let off = run(&["user", "disable", &user.email], "");
+    assert!(off.status.success(), "{}", stderr(&off));
+    assert!(String::from_utf8_lossy(&off.stdout).contains("is turned off"));
+    assert_eq!(browser.get("/settings").await.status, 303);
+    assert_eq!(
+        app.browser().sign_in(&user.email, PASSWORD).await.status,
+        403
+    );
+
+    let on = run(&["user", "enable", &user.email], "");
+    assert!(on.status.success(), "{}", stderr(&on));
+    assert_eq!(browser.sign_in(&user.email, PASSWORD).await.status, 303);
+    assert_eq!(browser.get("/admin/api-management").await.status, 200);
+
+    let demoted = run(&["user", "set-role", &user.email, "user"], "");
+    assert!(demoted.status.success(), "{}", stderr(&demoted));
+    assert_eq!(browser.get("/admin/api-management").await.status, 403);
+
+    let weak = run(
+        &["user", "set-password", &user.email, "--password-stdin"],
+        "short\n",
+    );
+    assert!(!weak.status.success());
+    assert!(stderr(&weak).contains("use 12 to 1024 characters"));
+    assert_eq!(browser.get("/settings").await.status, 200);
+    let set = run(
+        &["user", "set-password", &user.email, "--password-stdin"],
+        "a password from the command line\n",
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(browser.get("/settings").await.status, 303);
+    assert_eq!(
+        app.browser()
+            .sign_in(&user.email, "a password from the command line")
+            .await
+            .status,
+        303
+    );
+
+    let nobody = run(&["user", "disable", "nobody@example.com"], "");
+    assert!(!nobody.status.success());
+    assert!(stderr(&nobody).contains("there is no user with the email nobody@example.com"));
+}
+
+#[actix_web::test]
 async fn user_create_refuses_bad_input() {
     let app = TestApp::spawn().await;
     let short = user_create(&app, "a@example.com", "A", None, "short");
     assert!(!short.status.success());
-    assert!(stderr(&short).contains("at least 12 characters"));
+    assert!(stderr(&short).contains("use 12 to 1024 characters"));
+    let common = user_create(&app, "a@example.com", "A", None, "1qaz2wsx3edc");
+    assert!(!common.status.success());
+    assert!(stderr(&common).contains("list of common passwords"));
 
     let bad_role = user_create(
         &app,

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod abuse;
 mod api_access;
 mod api_keys;
 mod api_management;
@@ -14,4 +15,5 @@ mod docs;
 mod pages;
 mod records;
 mod serve;
+mod sessions;
 mod webhooks;

@@ -34,6 +34,7 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(user.page, "/settings/api-access/regenerate", "api-access-confirm-regenerate-page");
   await visit(user.page, "/settings/api-access/disable", "api-access-confirm-turn-off");
   await visit(user.page, `/settings/api-access/webhooks/${made.json.id}`, "webhook-owner");
+  await visit(user.page, "/settings/password", "password-and-sign-in");
 
   const admin = await (await context(browser, { js: true })).newPage();
   await signIn(admin, createUser("admin", "Abe Admin"));

@@ -12,11 +12,12 @@ use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::keys::ApiKey;
 use crate::models::User;
+use crate::web::client_address::client_ip;
 use crate::web::error::Error;
-use crate::web::pages::client_ip;
 
 pub const HEADER: &str = "X-Api-Key";
 const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, as Authorization: Bearer, or as the api_key query parameter.";
+const QUERY_KEYS_OFF: &str = "Keys in the address are turned off on this keyport: send the key as X-Api-Key or Authorization: Bearer.";
 
 /// The user whose active key authenticated this request.
 pub struct ApiCaller {
@@ -39,21 +40,28 @@ struct KeyQuery {
     api_key: Option<String>,
 }
 
+/// Where the key came from.
+enum Presented {
+    Header(String),
+    Query(String),
+}
+
 /// The key as presented, before any check.
-fn presented(req: &HttpRequest) -> Option<String> {
+fn presented(req: &HttpRequest) -> Option<Presented> {
     if let Some(value) = req.headers().get(HEADER) {
-        return Some(value.to_str().ok()?.trim().to_owned());
+        return Some(Presented::Header(value.to_str().ok()?.trim().to_owned()));
     }
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+            .then(|| Presented::Header(token.trim().to_owned()));
     }
     serde_urlencoded::from_str::<KeyQuery>(req.query_string())
         .ok()?
         .api_key
+        .map(Presented::Query)
 }
 
 impl FromRequest for ApiCaller {
@@ -61,12 +69,20 @@ impl FromRequest for ApiCaller {
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = presented(req).as_deref().and_then(ApiKey::parse);
+        let presented = presented(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let ip = client_ip(req);
         Box::pin(async move {
-            let key = key.ok_or_else(|| Error::unauthorized(UNAUTHORIZED))?;
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let key = match presented {
+                Some(Presented::Header(key)) => ApiKey::parse(&key),
+                Some(Presented::Query(_)) if !state.settings.allow_query_keys => {
+                    return Err(Error::unauthorized(QUERY_KEYS_OFF));
+                }
+                Some(Presented::Query(key)) => ApiKey::parse(&key),
+                None => None,
+            };
+            let key = key.ok_or_else(|| Error::unauthorized(UNAUTHORIZED))?;
             let seen_from = ip.clone();
             let user = state
                 .db

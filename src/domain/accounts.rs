@@ -2,19 +2,24 @@
 
 use std::sync::LazyLock;
 
-use argon2::Argon2;
+use std::collections::HashSet;
+
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
+use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::{Error, Result};
 use crate::db::{Db, DbConnection, is_unique_violation, now, write_transaction};
+use crate::models::session::Session;
 use crate::models::user::normalize;
-use crate::models::{NewUser, Role, User};
+use crate::models::{NewUser, Role, User, UserId};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that hashing cannot be abused.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// The most a password can take in UTF-8: what the command line reads at most.
+pub const MAX_PASSWORD_BYTES: usize = MAX_PASSWORD_CHARS * 4;
 const MAX_EMAIL_BYTES: usize = 254;
 const MAX_NAME_CHARS: usize = 100;
 
@@ -52,15 +57,25 @@ pub fn create_user(conn: &mut DbConnection, account: &NewAccount<'_>) -> Result<
 }
 
 /// The user with this email and password. A wrong email and a wrong password take the same
-/// time and give the same answer. The password check (argon2, tens of milliseconds) runs after
-/// the database connection is back in the pool.
+/// time and give the same answer; a turned-off account says so only to its right password.
+/// The password check (argon2, tens of milliseconds) runs after the database connection is
+/// back in the pool.
 pub async fn sign_in(db: &Db, email: String, password: String) -> Result<User> {
-    if password.len() > MAX_PASSWORD_BYTES {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(Error::BadCredentials);
     }
     let user = db
         .run(move |c| Ok::<_, Error>(User::find_by_email(c, &email)?))
         .await?;
+    let user = check_password(user, password).await?;
+    if user.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
+    Ok(user)
+}
+
+/// `user` if `password` is theirs; a missing user costs the same time as a wrong password.
+pub async fn check_password(user: Option<User>, password: String) -> Result<User> {
     actix_web::web::block(move || {
         let hash = user
             .as_ref()
@@ -75,10 +90,58 @@ pub async fn sign_in(db: &Db, email: String, password: String) -> Result<User> {
     .map_err(|e| Error::Unavailable(crate::db::Unavailable(e.to_string())))?
 }
 
+/// Sets a new password and ends every session of the user (the caller's own session is
+/// renewed by the web layer, so only the others end).
+pub fn change_password(conn: &mut DbConnection, user: UserId, new_password: &str) -> Result<()> {
+    validate_password(new_password)?;
+    let hash = hash_password(new_password)?;
+    write_transaction(conn, |conn| {
+        if User::set_password_hash(conn, user, &hash)? == 0 {
+            return Err(Error::NotFound);
+        }
+        Session::delete_for_user(conn, user)?;
+        Ok(())
+    })
+}
+
+/// Ends every session of the user, on every instance.
+pub fn sign_out_everywhere(conn: &mut DbConnection, user: UserId) -> Result<()> {
+    Session::delete_for_user(conn, user)?;
+    Ok(())
+}
+
+/// Turns an account off (it cannot sign in, its sessions end, its key fails) or on again.
+pub fn set_disabled(conn: &mut DbConnection, email: &str, disabled: bool) -> Result<User> {
+    write_transaction(conn, |conn| {
+        let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
+        User::set_disabled(conn, user.id, disabled.then(now))?;
+        if disabled {
+            Session::delete_for_user(conn, user.id)?;
+        }
+        Ok(user)
+    })
+}
+
+/// Changes what someone may do. Takes effect on their next request: every request reads the
+/// role afresh.
+pub fn set_role(conn: &mut DbConnection, email: &str, role: Role) -> Result<User> {
+    write_transaction(conn, |conn| {
+        let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
+        User::set_role(conn, user.id, role)?;
+        Ok(user)
+    })
+}
+
+/// Argon2id at OWASP's parameters: m = 19 MiB, t = 2, p = 1. Spelt out rather than left to
+/// the crate's defaults, which may change.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    // Argon2id, m = 19 MiB, t = 2, p = 1: the crate's defaults are OWASP's recommendation.
-    Argon2::default()
+    argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| Error::Invalid(format!("password could not be hashed: {e}")))
@@ -87,7 +150,7 @@ pub fn hash_password(password: &str) -> Result<String> {
 fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
-            Argon2::default()
+            argon2()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok()
         })
@@ -130,10 +193,78 @@ fn validate_name(name: &str) -> Result<()> {
 }
 
 pub fn validate_password(password: &str) -> Result<()> {
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         return Err(Error::Invalid(format!(
-            "Password: use at least {MIN_PASSWORD_CHARS} characters (and at most {MAX_PASSWORD_BYTES} bytes)."
+            "Password: use {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters."
         )));
     }
+    if is_common(password) {
+        return Err(Error::Invalid(
+            "Password: this password is on a list of common passwords. Choose one that is harder to guess; a few unrelated words work well."
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// Shipped with keyport: see data/common-passwords.py for where the list comes from.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .collect()
+});
+
+/// On the list (whatever the case), or one short piece repeated ("abcabcabcabc").
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.contains(lower.as_str()) {
+        return true;
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    (1..=chars.len() / 3).any(|unit| {
+        chars.len().is_multiple_of(unit) && chars.chunks(unit).all(|chunk| chunk == &chars[..unit])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rules() {
+        assert!(validate_password("correct horse battery").is_ok());
+        assert!(validate_password("short").is_err());
+        let longest: String = (0..MAX_PASSWORD_CHARS as u32)
+            .filter_map(|i| char::from_u32(0x4E00 + i))
+            .collect();
+        assert!(validate_password(&longest).is_ok());
+        assert!(validate_password(&format!("{longest}x")).is_err());
+        assert!(validate_password(&"xy1".repeat(400)).is_err());
+        assert!(validate_password(&"abcdefghijklm".repeat(79)).is_err());
+        for common in [
+            "qwerty123456",
+            "QWERTY123456",
+            "1qaz2wsx3edc",
+            "aaaaaaaaaaaa",
+        ] {
+            assert!(
+                validate_password(common).is_err(),
+                "{common} should be refused"
+            );
+        }
+        assert!(COMMON_PASSWORDS.len() > 400);
+    }
+
+    #[test]
+    fn hashes_are_argon2id_at_owasp_parameters() {
+        let hash = hash_password("correct horse battery").expect("hashes");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "correct horse batterz"));
+    }
 }

@@ -34,6 +34,9 @@ pub enum Error {
     MissingReference { field: &'static str, reason: String },
     #[error("wrong email or password")]
     BadCredentials,
+    /// The right password for an account an admin has turned off.
+    #[error("this account is turned off")]
+    AccountDisabled,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]

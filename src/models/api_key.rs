@@ -102,6 +102,8 @@ impl ApiKeyRow {
             .inner_join(users::table)
             .filter(api_keys::key_hash.eq(hash))
             .filter(api_keys::revoked_at.is_null())
+            // A turned-off account's key fails, and works again if the account is turned on.
+            .filter(users::disabled_at.is_null())
             .select((Self::as_select(), User::as_select()))
             .first(conn)
             .optional()

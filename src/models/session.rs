@@ -83,6 +83,11 @@ impl Session {
         diesel::delete(sessions::table.filter(sessions::key_hash.eq(key_hash))).execute(conn)
     }
 
+    /// Ends every session of the user, on every instance: sign out everywhere.
+    pub fn delete_for_user(conn: &mut DbConnection, user: UserId) -> QueryResult<usize> {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
+    }
+
     pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
     }

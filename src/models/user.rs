@@ -50,6 +50,8 @@ pub struct User {
     pub password_hash: String,
     pub role: Role,
     pub created_at: NaiveDateTime,
+    /// Set while an admin has the account turned off.
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -75,6 +77,7 @@ impl NewUser<'_> {
                 users::password_hash,
                 users::role,
                 users::created_at,
+                users::disabled_at,
             ))
             .get_result(conn)?;
         for term in search_terms(self.email, self.name) {
@@ -135,6 +138,32 @@ impl User {
             .set(users::id.eq(users::id))
             .execute(conn)
             .map(|n| n == 1)
+    }
+
+    pub fn set_disabled(
+        conn: &mut DbConnection,
+        id: UserId,
+        disabled_at: Option<NaiveDateTime>,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::disabled_at.eq(disabled_at))
+            .execute(conn)
+    }
+
+    pub fn set_role(conn: &mut DbConnection, id: UserId, role: Role) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role))
+            .execute(conn)
+    }
+
+    pub fn set_password_hash(
+        conn: &mut DbConnection,
+        id: UserId,
+        password_hash: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -19,6 +19,8 @@ pub async fn log(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
+    // Behind a trusted proxy, the address the limits and the audit trail use.
+    let client = super::client_address::client_ip(req.request()).unwrap_or_default();
     let result = next.call(req).await;
     let status = match &result {
         Ok(res) => res.status().as_u16(),
@@ -26,7 +28,7 @@ pub async fn log(
     };
     tracing::info!(
         target: "keyport::access",
-        %method, %path, %query, status, %peer,
+        %method, %path, %query, status, %peer, %client,
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );

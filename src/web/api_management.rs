@@ -4,8 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::client_address::client_ip;
 use super::error::Error;
-use super::pages::{Flash, Layout, client_ip, html, is_htmx, redirect, redirect_after_post};
+use super::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
 use super::settings::StatusForm;
 use super::views::{KeyView, WebhookRow, When, access_view};

@@ -43,6 +43,8 @@ struct GuidePage {
     attempts: usize,
     timeout: String,
     disable_after: String,
+    /// Whether this keyport takes keys in the `api_key` query parameter.
+    query_keys: bool,
 }
 
 /// One operation of the document, ready to read.
@@ -125,6 +127,7 @@ async fn guide(
         attempts: delivery.webhook_retry_schedule.0.len() + 1,
         timeout: readable(delivery.webhook_timeout),
         disable_after: readable(delivery.webhook_disable_after),
+        query_keys: state.settings.allow_query_keys,
         base_url,
     })
 }

@@ -20,6 +20,8 @@ pub struct Error {
     redirect: Option<String>,
     /// The input field that is wrong, for programs (`{"error": …, "field": …}`).
     field: Option<&'static str>,
+    /// Seconds until a throttled client may try again (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl Error {
@@ -29,6 +31,7 @@ impl Error {
             message: message.into(),
             redirect: None,
             field: None,
+            retry_after: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -61,6 +64,20 @@ impl Error {
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
+    /// 429 with `Retry-After`: `message` says what was refused, the wait is added.
+    pub fn too_many(message: &str, retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        let secs = secs.max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{message} Try again in {}.", wait_text(secs)),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
         Self::new(
@@ -82,6 +99,16 @@ impl Error {
         e.redirect = Some(format!("/login?next={next}"));
         e
     }
+}
+
+/// "1 second", "40 seconds", "3 minutes".
+fn wait_text(secs: u64) -> String {
+    let (n, unit) = if secs < 120 {
+        (secs, "second")
+    } else {
+        (secs.div_ceil(60), "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 fn url_encode(text: &str) -> String {
@@ -118,6 +145,9 @@ impl Error {
             Surface::Html => self.error_response(),
             Surface::Json => {
                 let mut res = HttpResponse::build(self.status);
+                if let Some(secs) = self.retry_after {
+                    res.insert_header((header::RETRY_AFTER, secs));
+                }
                 if self.status == StatusCode::UNAUTHORIZED {
                     res.insert_header((
                         header::WWW_AUTHENTICATE,
@@ -222,9 +252,11 @@ impl ResponseError for Error {
             message: &self.message,
         };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
-        HttpResponse::build(self.status)
-            .content_type(ContentType::html())
-            .body(body)
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs));
+        }
+        res.content_type(ContentType::html()).body(body)
     }
 }
 
@@ -245,6 +277,10 @@ impl From<domain::Error> for Error {
                 error
             }
             domain::Error::BadCredentials => Error::unauthorized("Wrong email or password."),
+            domain::Error::AccountDisabled => Error::new(
+                StatusCode::FORBIDDEN,
+                "This account is turned off. Ask an admin of this keyport to turn it on again.",
+            ),
             domain::Error::Database(e) => Error::internal(e),
             domain::Error::Unavailable(e) => Error::unavailable(e),
         }

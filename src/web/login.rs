@@ -1,16 +1,17 @@
 //! Signing in and out.
 
 use actix_session::Session;
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::error::Error;
 use super::pages::{Layout, html, html_status, redirect};
-use super::session;
+use super::throttle::SIGN_IN_GUESSING;
+use super::{device_cookie, session};
 use crate::AppState;
 use crate::domain::{self, accounts};
+use crate::models::user::normalize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))
@@ -56,6 +57,7 @@ async fn show(session: Session, query: web::Query<NextQuery>) -> Result<HttpResp
 async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, Error> {
     let LoginForm {
@@ -64,23 +66,52 @@ async fn submit(
         next,
     } = form.into_inner();
     let next = safe_next(next.as_deref()).to_owned();
+    let account = normalize(&email);
+    let client = device_cookie::sign_in_client(&req, &state, &account);
+    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
+        return refused(
+            &session,
+            email,
+            next,
+            Error::too_many(SIGN_IN_GUESSING, wait),
+        );
+    }
     match accounts::sign_in(&state.db, email.clone(), password).await {
         Ok(user) => {
             session::sign_in(&session, &user)?;
-            Ok(redirect(&next))
+            let mut res = redirect(&next);
+            device_cookie::remember(&mut res, &state, &account, &client);
+            Ok(res)
         }
         // One message for a wrong email and a wrong password.
-        Err(domain::Error::BadCredentials) => {
-            let page = LoginPage {
-                layout: Layout::anonymous(&session)?,
-                email,
-                next,
-                error: Some("Wrong email or password.".into()),
-            };
-            html_status(StatusCode::UNAUTHORIZED, &page)
+        Err(e @ (domain::Error::BadCredentials | domain::Error::AccountDisabled)) => {
+            refused(&session, email, next, e.into())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The sign-in page again, with what went wrong and what was typed.
+fn refused(
+    session: &Session,
+    email: String,
+    next: String,
+    error: Error,
+) -> Result<HttpResponse, Error> {
+    let page = LoginPage {
+        layout: Layout::anonymous(session)?,
+        email,
+        next,
+        error: Some(error.message.clone()),
+    };
+    let mut res = html_status(error.status, &page)?;
+    if let Some(secs) = error.retry_after() {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(secs),
+        );
+    }
+    Ok(res)
 }
 
 async fn logout(session: Session) -> HttpResponse {

@@ -2,17 +2,21 @@
 
 pub mod access_log;
 pub mod api_management;
+pub mod client_address;
 pub mod csrf;
 pub mod developer_guide;
+pub mod device_cookie;
 pub mod error;
 pub mod guide_examples;
 pub mod login;
 pub mod pages;
+pub mod password;
 pub mod security_headers;
 pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod static_files;
+pub mod throttle;
 pub mod views;
 pub mod webhook_status;
 
@@ -22,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     login::routes(cfg);
     setup::routes(cfg);
     settings::routes(cfg);
+    password::routes(cfg);
     api_management::routes(cfg);
     webhook_status::routes(cfg);
     developer_guide::routes(cfg);

@@ -129,10 +129,6 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
 }
 
 /// The address the request came from: the socket's peer.
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
-
 /// "3 minutes ago": how lists show times; `exact` goes in the hover title.
 pub fn ago(t: &NaiveDateTime) -> String {
     let secs = (chrono::Utc::now().naive_utc() - *t).num_seconds();

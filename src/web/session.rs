@@ -18,7 +18,13 @@ use crate::db::{Db, now};
 use crate::models::session::{NewSession, Session as SessionRow};
 use crate::models::{Role, User, UserId};
 
+/// The session cookie's name (`__Host-keyport_session` behind TLS).
+pub const COOKIE: &str = "keyport_session";
 const USER_ID: &str = "user_id";
+/// When the session signed in (Unix seconds): the absolute timeout counts from here.
+const SIGNED_IN_AT: &str = "signed_in_at";
+/// When the password was last entered in this session (Unix seconds).
+const PASSWORD_AT: &str = "password_at";
 /// The idle timeout is refreshed at most this often, so browsing does not write every request.
 const EXTEND_SLACK_SECS: i64 = 60;
 
@@ -144,7 +150,13 @@ pub fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
     session.renew();
     super::csrf::forget(session);
     session.insert(USER_ID, user.id.0)?;
+    session.insert(SIGNED_IN_AT, unix_now())?;
+    session.insert(PASSWORD_AT, unix_now())?;
     Ok(())
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 /// A signed-in person, loaded fresh from the database on every request, so a changed role
@@ -152,6 +164,18 @@ pub fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
 pub struct SignedIn {
     pub user: User,
     pub session: Session,
+    /// Whether a sensitive change (Regenerate New Key, Turn Off API Access) must ask for the
+    /// password first: it was last entered longer ago than `KEYPORT_REAUTH_MINUTES`.
+    pub needs_password: bool,
+}
+
+impl SignedIn {
+    /// The password was just entered again.
+    pub fn password_confirmed(&mut self) -> Result<(), Error> {
+        self.session.insert(PASSWORD_AT, unix_now())?;
+        self.needs_password = false;
+        Ok(())
+    }
 }
 
 impl FromRequest for SignedIn {
@@ -170,13 +194,28 @@ impl FromRequest for SignedIn {
             let Some(id) = session.get::<i64>(USER_ID)? else {
                 return Err(Error::sign_in_required(&return_to));
             };
-            let user = state
-                .db
-                .run(move |c| User::find(c, UserId(id)).map_err(Error::internal))
-                .await?;
+            // However active, a session ends this long after signing in.
+            let signed_in_at = session.get::<i64>(SIGNED_IN_AT)?.unwrap_or(0);
+            let absolute = state.settings.session_absolute_hours * 3600;
+            let user = if unix_now() - signed_in_at < absolute {
+                state
+                    .db
+                    .run(move |c| User::find(c, UserId(id)).map_err(Error::internal))
+                    .await?
+            } else {
+                None
+            };
             match user {
-                Some(user) => Ok(SignedIn { user, session }),
-                None => {
+                Some(user) if user.disabled_at.is_none() => {
+                    let password_at = session.get::<i64>(PASSWORD_AT)?.unwrap_or(0);
+                    let reauth = state.settings.reauth_minutes * 60;
+                    Ok(SignedIn {
+                        user,
+                        session,
+                        needs_password: unix_now() - password_at > reauth,
+                    })
+                }
+                _ => {
                     session.purge();
                     Err(Error::sign_in_required(&return_to))
                 }

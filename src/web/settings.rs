@@ -6,16 +6,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::client_address::client_ip;
+use super::device_cookie;
 use super::error::Error;
-use super::pages::{Flash, Layout, client_ip, html, html_status, is_htmx, redirect};
+use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use super::session::SignedIn;
 use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
 use crate::db::DbConnection;
-use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
+use crate::domain::{self, accounts};
+use crate::models::user::normalize;
 use crate::models::{Entity, OperationType, UserId, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";
@@ -60,6 +63,10 @@ struct ApiAccessSection {
     new_key: Option<String>,
     confirm_regenerate: bool,
     confirm_turn_off: bool,
+    /// The confirmation asks for the password (the last entry is too old).
+    ask_password: bool,
+    /// Why the password given with a confirmation was refused.
+    password_error: Option<String>,
     webhook_rows: Vec<WebhookRow>,
     /// Why the add-webhook form was refused, with what was typed.
     add_error: Option<String>,
@@ -93,7 +100,7 @@ async fn confirm_regenerate(
     me: SignedIn,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    current(&state, &me, &req, Step::ConfirmRegenerate).await
+    current(&state, &me, &req, Step::ConfirmRegenerate(None)).await
 }
 
 async fn confirm_turn_off(
@@ -101,7 +108,7 @@ async fn confirm_turn_off(
     me: SignedIn,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    current(&state, &me, &req, Step::ConfirmTurnOff).await
+    current(&state, &me, &req, Step::ConfirmTurnOff(None)).await
 }
 
 async fn enable(
@@ -114,10 +121,49 @@ async fn enable(
 
 async fn regenerate(
     state: web::Data<AppState>,
-    me: SignedIn,
+    mut me: SignedIn,
     req: HttpRequest,
+    form: Option<web::Form<PasswordForm>>,
 ) -> Result<HttpResponse, Error> {
+    if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
+        return current(&state, &me, &req, Step::ConfirmRegenerate(Some(refused))).await;
+    }
     show_new_key(&state, &me, &req, api_access::regenerate).await
+}
+
+/// The password asked again before Regenerate New Key and Turn Off API Access.
+#[derive(Deserialize)]
+struct PasswordForm {
+    password: Option<String>,
+}
+
+/// When the session's last password entry is too old, the confirmation must carry the
+/// password; guesses count against the same limits as signing in.
+async fn confirm_password(
+    state: &AppState,
+    me: &mut SignedIn,
+    req: &HttpRequest,
+    form: Option<web::Form<PasswordForm>>,
+) -> Result<(), Error> {
+    if !me.needs_password {
+        return Ok(());
+    }
+    let password = form.and_then(|f| f.into_inner().password);
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(Error::unprocessable("Enter your password to continue."));
+    };
+    let account = normalize(&me.user.email);
+    let client = device_cookie::sign_in_client(req, state, &account);
+    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
+        return Err(Error::too_many("Too many password attempts.", wait));
+    }
+    match accounts::check_password(Some(me.user.clone()), password).await {
+        Ok(_) => me.password_confirmed(),
+        Err(domain::Error::BadCredentials) => Err(Error::unprocessable(
+            "That is not your password. Enter the password you sign in with.",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Issues a key (Enable API Access or Regenerate New Key) and shows it, once.
@@ -144,9 +190,13 @@ async fn show_new_key(
 
 async fn turn_off(
     state: web::Data<AppState>,
-    me: SignedIn,
+    mut me: SignedIn,
     req: HttpRequest,
+    form: Option<web::Form<PasswordForm>>,
 ) -> Result<HttpResponse, Error> {
+    if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
+        return current(&state, &me, &req, Step::ConfirmTurnOff(Some(refused))).await;
+    }
     let actor = actor(&me, &req);
     let overview = state
         .db
@@ -290,9 +340,13 @@ enum Step {
     Show,
     Reveal(i64),
     Added(i64),
-    AddRefused { error: String, url: String },
-    ConfirmRegenerate,
-    ConfirmTurnOff,
+    AddRefused {
+        error: String,
+        url: String,
+    },
+    /// With why the password given was refused, if it was.
+    ConfirmRegenerate(Option<Error>),
+    ConfirmTurnOff(Option<Error>),
     ShowKey(String),
     Done(Flash),
 }
@@ -354,12 +408,20 @@ fn render(
         } else {
             None
         },
+        ask_password: me.needs_password,
         ..Default::default()
     };
+    let mut password_refused = None;
     match step {
         Step::Show => {}
-        Step::ConfirmRegenerate => section.confirm_regenerate = true,
-        Step::ConfirmTurnOff => section.confirm_turn_off = true,
+        Step::ConfirmRegenerate(refused) => {
+            section.confirm_regenerate = true;
+            password_refused = refused;
+        }
+        Step::ConfirmTurnOff(refused) => {
+            section.confirm_turn_off = true;
+            password_refused = refused;
+        }
         Step::ShowKey(key) => section.new_key = Some(key),
         Step::Done(flash) => section.flash = Some(flash),
         Step::Reveal(_) => {}
@@ -373,18 +435,27 @@ fn render(
             section.add_url = url;
         }
     }
-    let refused = section.add_error.is_some();
     let shows_key = section.new_key.is_some() || revealed.is_some();
-    let status = if refused {
+    let mut status = if section.add_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
+    let retry_after = password_refused.as_ref().and_then(Error::retry_after);
+    if let Some(refused) = password_refused {
+        status = refused.status;
+        section.password_error = Some(refused.message);
+    }
     let mut response = if is_htmx(req) {
         html_status(status, &section)?
     } else {
         html_status(status, &ApiAccessPage { layout, section })?
     };
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if shows_key {
         response
             .headers_mut()

@@ -7,8 +7,9 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
+use super::client_address::client_ip;
 use super::error::Error;
-use super::pages::{Flash, Layout, client_ip, html, redirect_after_post};
+use super::pages::{Flash, Layout, html, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
 use super::views::{WebhookRow, When};
 use crate::AppState;

@@ -62,10 +62,16 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: String) -> Self {
+        Self::with_headers(base, HeaderMap::new())
+    }
+
+    /// A browser whose every request carries these headers (an `X-Forwarded-For`, say).
+    pub fn with_headers(base: String, headers: HeaderMap) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
             .pool_idle_timeout(IDLE)
+            .default_headers(headers)
             .build()
             .expect("http client");
         Self {

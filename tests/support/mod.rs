@@ -115,6 +115,43 @@ impl TestApp {
         Browser::new(self.url(""))
     }
 
+    /// A browser behind a proxy that says it forwards for `addr`.
+    pub fn browser_from(&self, addr: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", addr.parse().expect("a header value"));
+        Browser::with_headers(self.url(""), headers)
+    }
+
+    /// Moves a timestamp kept in every session of `user` (`signed_in_at`, `password_at`)
+    /// `secs` into the past, as if that much time had gone by.
+    pub fn backdate_sessions(&self, user: UserId, field: &str, secs: i64) {
+        use diesel::prelude::*;
+        use keyport::db::schema::sessions;
+        self.with_conn(|c| {
+            let rows: Vec<(Vec<u8>, String)> = sessions::table
+                .filter(sessions::user_id.eq(user))
+                .select((sessions::key_hash, sessions::state))
+                .load(c)
+                .expect("sessions");
+            assert!(!rows.is_empty(), "the user has no session to backdate");
+            for (hash, state) in rows {
+                // actix-session keeps each value JSON-encoded within a map of strings.
+                let mut state: std::collections::HashMap<String, String> =
+                    serde_json::from_str(&state).expect("session state");
+                let at: i64 = state
+                    .get(field)
+                    .unwrap_or_else(|| panic!("no {field} in the session"))
+                    .parse()
+                    .expect("a timestamp");
+                state.insert(field.to_owned(), (at - secs).to_string());
+                diesel::update(sessions::table.filter(sessions::key_hash.eq(hash)))
+                    .set(sessions::state.eq(serde_json::to_string(&state).expect("json")))
+                    .execute(c)
+                    .expect("backdate");
+            }
+        });
+    }
+
     pub fn api(&self) -> Api {
         Api::new(self.url(""))
     }

@@ -1,0 +1,129 @@
+//! My Settings & Preferences → Password & Sign-in: change the password, sign out everywhere.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::device_cookie;
+use super::error::Error;
+use super::pages::{Flash, Layout, html, html_status, redirect};
+use super::session::SignedIn;
+use super::throttle::SIGN_IN_GUESSING;
+use crate::AppState;
+use crate::domain::{self, accounts};
+use crate::models::user::normalize;
+
+pub const PAGE: &str = "/settings/password";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(PAGE).get(show).post(change))
+        .service(web::resource("/settings/sign-out-everywhere").post(sign_out_everywhere));
+}
+
+#[derive(Template)]
+#[template(path = "settings/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    error: Option<String>,
+    min_chars: usize,
+    max_chars: usize,
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+fn page(me: &SignedIn, error: Option<String>) -> Result<PasswordPage, Error> {
+    Ok(PasswordPage {
+        layout: Layout::for_user(me)?,
+        error,
+        min_chars: accounts::MIN_PASSWORD_CHARS,
+        max_chars: accounts::MAX_PASSWORD_CHARS,
+    })
+}
+
+async fn show(me: SignedIn) -> Result<HttpResponse, Error> {
+    html(&page(&me, None)?)
+}
+
+async fn change(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    req: HttpRequest,
+    form: web::Form<ChangeForm>,
+) -> Result<HttpResponse, Error> {
+    let form = form.into_inner();
+    match change_password(&state, &me, &req, form).await {
+        Ok(()) => {
+            // Every session of the user ended with the change; this one goes on under a new
+            // key.
+            me.session.renew();
+            Flash::success("Password changed. Every other session of yours has been signed out.")
+                .set(&me.session)?;
+            Ok(redirect(PAGE))
+        }
+        Err(refused) => {
+            let mut res = html_status(refused.status, &page(&me, Some(refused.message.clone()))?)?;
+            if let Some(secs) = refused.retry_after() {
+                res.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(secs),
+                );
+            }
+            Ok(res)
+        }
+    }
+}
+
+async fn change_password(
+    state: &AppState,
+    me: &SignedIn,
+    req: &HttpRequest,
+    form: ChangeForm,
+) -> Result<(), Error> {
+    let account = normalize(&me.user.email);
+    let client = device_cookie::sign_in_client(req, state, &account);
+    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
+        return Err(Error::too_many(SIGN_IN_GUESSING, wait));
+    }
+    match accounts::check_password(Some(me.user.clone()), form.current_password).await {
+        Ok(_) => {}
+        Err(domain::Error::BadCredentials) => {
+            return Err(Error::unprocessable(
+                "Current password: that is not your password.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if form.new_password != form.confirm_password {
+        return Err(Error::unprocessable(
+            "New password: the two entries differ. Type the same password twice.",
+        ));
+    }
+    let id = me.user.id;
+    state
+        .db
+        .run(move |c| accounts::change_password(c, id, &form.new_password))
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of the user, this one included, on every instance.
+async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    me: SignedIn,
+) -> Result<HttpResponse, Error> {
+    let id = me.user.id;
+    state
+        .db
+        .run(move |c| accounts::sign_out_everywhere(c, id))
+        .await?;
+    // A fresh, signed-out session carries the message to the sign-in page.
+    me.session.clear();
+    me.session.renew();
+    Flash::success("You have been signed out everywhere, including here.").set(&me.session)?;
+    Ok(redirect("/login"))
+}
