@@ -156,6 +156,10 @@ fn json_body_error(e: &actix_web::error::JsonPayloadError) -> Error {
         E::Overflow { .. } | E::OverflowKnownLength { .. } => {
             Error::new(StatusCode::PAYLOAD_TOO_LARGE, "The JSON body is too large.")
         }
+        // Not JSON at all (or nested deeper than the parser's limit of 128): a bad request.
+        E::Deserialize(e) if e.is_syntax() || e.is_eof() => {
+            Error::bad_request(format!("The body is not valid JSON: {e}."))
+        }
         other => Error::unprocessable(format!("The JSON body is not valid: {other}.")),
     }
 }

@@ -46,8 +46,13 @@ enum Presented {
     Query(String),
 }
 
-/// The key as presented, before any check.
+/// The key as presented, before any check. A header sent twice is no key: which one was
+/// meant cannot be known.
 fn presented(req: &HttpRequest) -> Option<Presented> {
+    let headers = req.headers();
+    if headers.get_all(HEADER).count() > 1 || headers.get_all(header::AUTHORIZATION).count() > 1 {
+        return None;
+    }
     if let Some(value) = req.headers().get(HEADER) {
         return Some(Presented::Header(value.to_str().ok()?.trim().to_owned()));
     }

@@ -43,7 +43,7 @@ pub enum KeyErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum BodyErrors {
-    /// A query parameter is not known, or not valid
+    /// A query parameter is not known or not valid, or the body is not JSON
     #[response(status = 400)]
     BadQuery(ErrorBody),
     /// No valid API key
@@ -55,7 +55,7 @@ pub enum BodyErrors {
     /// The body is not sent as application/json
     #[response(status = 415)]
     NotJson(ErrorBody),
-    /// The body is not valid JSON, or a field is missing or not valid; `field` names it
+    /// The body is not a JSON object, or a field is missing or not valid; `field` names it
     #[response(status = 422)]
     Invalid(ErrorBody),
 }

@@ -224,9 +224,9 @@ macro_rules! record_endpoints {
             async fn show(
                 state: web::Data<AppState>,
                 _: ApiCaller,
-                id: web::Path<i64>,
+                id: web::Path<crate::web::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
-                super::show::<$R>(state, id.into_inner()).await
+                super::show::<$R>(state, id.into_inner().0).await
             }
 
             #[utoipa::path(
@@ -246,10 +246,10 @@ macro_rules! record_endpoints {
             async fn update(
                 state: web::Data<AppState>,
                 caller: ApiCaller,
-                id: web::Path<i64>,
+                id: web::Path<crate::web::path_id::PathId>,
                 fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
-                super::update::<$R>(state, caller, id.into_inner(), fields.0).await
+                super::update::<$R>(state, caller, id.into_inner().0, fields.0).await
             }
 
             #[utoipa::path(
@@ -268,9 +268,9 @@ macro_rules! record_endpoints {
             async fn delete(
                 state: web::Data<AppState>,
                 caller: ApiCaller,
-                id: web::Path<i64>,
+                id: web::Path<crate::web::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
-                super::delete::<$R>(state, caller, id.into_inner()).await
+                super::delete::<$R>(state, caller, id.into_inner().0).await
             }
         }
     };

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
 use crate::models::{Entity, OperationType, Webhook, WebhookStatus};
 use crate::web::error::Error;
+use crate::web::path_id::PathId;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -93,9 +94,9 @@ async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpRespo
 async fn show(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (caller.user.id, id.into_inner());
+    let (owner, id) = (caller.user.id, id.into_inner().0);
     let hook = state.db.run(move |c| webhooks::get(c, owner, id)).await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
@@ -119,9 +120,10 @@ async fn create(
     body: Object<NewSubscription>,
 ) -> Result<HttpResponse, Error> {
     let (actor, new) = (caller.actor(), body.0);
+    let allow_private = state.delivery.webhook_allow_private;
     let hook = state
         .db
-        .run(move |c| webhooks::create(c, &actor, new))
+        .run(move |c| webhooks::create(c, &actor, new, allow_private))
         .await?;
     let secret = hook.secret.clone();
     Ok(HttpResponse::Created().json(WebhookJson {
@@ -148,13 +150,14 @@ async fn create(
 async fn update(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     body: Object<SubscriptionChanges>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id, changes) = (caller.user.id, id.into_inner(), body.0);
+    let (owner, id, changes) = (caller.user.id, id.into_inner().0, body.0);
+    let allow_private = state.delivery.webhook_allow_private;
     let hook = state
         .db
-        .run(move |c| webhooks::update(c, owner, id, changes))
+        .run(move |c| webhooks::update(c, owner, id, changes, allow_private))
         .await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
@@ -176,9 +179,9 @@ async fn update(
 async fn delete(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (actor, id) = (caller.actor(), id.into_inner());
+    let (actor, id) = (caller.actor(), id.into_inner().0);
     state
         .db
         .run(move |c| webhooks::delete(c, &actor, id))

@@ -109,16 +109,26 @@ fn optional_text(
 }
 
 /// Counts the length as sent, as the OpenAPI document's `maxLength` does, then trims
-/// surrounding whitespace (tabs and line breaks too) and refuses control characters within.
+/// surrounding whitespace (tabs and line breaks too) and refuses control characters and
+/// direction overrides within.
 fn check_text(field: &'static str, text: &mut String, max: usize) -> Result<()> {
     if text.chars().count() > max {
         return Err(invalid(field, format!("must be at most {max} characters")));
     }
     *text = text.trim().to_owned();
-    if text.chars().any(char::is_control) {
-        return Err(invalid(field, "must not contain control characters"));
+    if text.chars().any(is_refused_char) {
+        return Err(invalid(
+            field,
+            "must not contain control characters or text-direction overrides",
+        ));
     }
     Ok(())
+}
+
+/// Characters refused inside names and text: controls, and the bidirectional overrides and
+/// isolates that make text display in another order than it is stored ("Trojan Source").
+pub fn is_refused_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn existing_company(conn: &mut DbConnection, company_id: Option<Option<i64>>) -> Result<()> {

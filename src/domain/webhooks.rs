@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::audit::Actor;
 use super::keys::webhook_secret;
-use super::{Error, Result};
+use super::{Error, Result, invalid};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::delivery::{Attempt, Delivery, DeliveryState};
 use crate::models::{
@@ -18,7 +18,9 @@ use crate::models::{
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"url": "https://example.com/keyport-hooks", "entity": "Contact", "operation_type": "Create"})))]
 pub struct NewSubscription {
-    /// An http or https address; deliveries go only to public addresses.
+    /// An http or https address. Deliveries go only to public addresses: a loopback, private,
+    /// link-local or otherwise non-public IPv4 address, or `localhost`, is refused with 422
+    /// unless this keyport allows private receivers.
     #[schema(schema_with = super::web_address::schema)]
     pub url: String,
     pub entity: Entity,
@@ -50,10 +52,31 @@ pub struct SubscriptionChanges {
     pub status: Option<WebhookStatus>,
 }
 
-/// The rules a webhook URL follows when it is saved. Where it may connect is checked again at
-/// delivery, on the address actually connected to.
-pub fn validate_url(url: &str) -> Result<String> {
-    super::web_address::check("url", url)
+/// The rules a webhook URL follows when it is saved: the web address grammar, and — unless
+/// the instance allows private receivers — no literal address that is not public and no
+/// `localhost`. Names are checked again at delivery, on the address actually connected to.
+pub fn validate_url(url: &str, allow_private: bool) -> Result<String> {
+    let url = super::web_address::check("url", url)?;
+    if allow_private {
+        return Ok(url);
+    }
+    let parsed = url::Url::parse(&url).map_err(|e| invalid("url", e.to_string()))?;
+    match parsed.host() {
+        Some(url::Host::Ipv4(ip)) if !super::delivery::is_public(ip.into()) => Err(invalid(
+            "url",
+            format!("must not point at {ip}: deliveries go only to public addresses"),
+        )),
+        Some(url::Host::Domain(name))
+            if name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost") =>
+        {
+            Err(invalid(
+                "url",
+                "must not point at localhost: deliveries go only to public addresses",
+            ))
+        }
+        _ => Ok(url),
+    }
 }
 
 pub fn list(conn: &mut DbConnection, owner: UserId) -> Result<Vec<Webhook>> {
@@ -65,8 +88,13 @@ pub fn get(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<Webhook> {
 }
 
 /// Adds a webhook for the actor, audited.
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewSubscription) -> Result<Webhook> {
-    let url = validate_url(&new.url)?;
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: NewSubscription,
+    allow_private: bool,
+) -> Result<Webhook> {
+    let url = validate_url(&new.url, allow_private)?;
     let owner = actor.id;
     write_transaction(conn, |conn| {
         let hook = NewWebhook {
@@ -95,8 +123,13 @@ pub fn update(
     owner: UserId,
     id: i64,
     changes: SubscriptionChanges,
+    allow_private: bool,
 ) -> Result<Webhook> {
-    let url = changes.url.as_deref().map(validate_url).transpose()?;
+    let url = changes
+        .url
+        .as_deref()
+        .map(|url| validate_url(url, allow_private))
+        .transpose()?;
     write_transaction(conn, |conn| {
         get(conn, owner, id)?;
         let turned_on = changes.status == Some(WebhookStatus::On);
@@ -137,6 +170,21 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<()> {
     })
 }
 
+/// Turns one of `owner`'s webhooks on or off.
+pub fn set_status(
+    conn: &mut DbConnection,
+    owner: UserId,
+    id: i64,
+    status: WebhookStatus,
+) -> Result<Webhook> {
+    let changes = SubscriptionChanges {
+        status: Some(status),
+        ..Default::default()
+    };
+    // No URL among the changes: the private-address policy has nothing to check.
+    update(conn, owner, id, changes, true)
+}
+
 /// An admin turns one of `owner`'s webhooks on or off; the audit trail says who and which.
 pub fn set_status_as_admin(
     conn: &mut DbConnection,
@@ -146,15 +194,7 @@ pub fn set_status_as_admin(
     status: WebhookStatus,
 ) -> Result<Webhook> {
     write_transaction(conn, |conn| {
-        let hook = update(
-            conn,
-            owner,
-            id,
-            SubscriptionChanges {
-                status: Some(status),
-                ..Default::default()
-            },
-        )?;
+        let hook = set_status(conn, owner, id, status)?;
         let action = match status {
             WebhookStatus::On => crate::models::AuditAction::WebhookTurnedOn,
             WebhookStatus::Off => crate::models::AuditAction::WebhookTurnedOff,

@@ -38,7 +38,7 @@ pub struct ContactFields {
     #[schema(
         nullable = false,
         max_length = 100,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
     )]
     pub first_name: Option<String>,
     /// Required when creating.
@@ -46,12 +46,12 @@ pub struct ContactFields {
     #[schema(
         nullable = false,
         max_length = 100,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
     )]
     pub last_name: Option<String>,
     /// An email address like name@example.com.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, max_length = 254, pattern = r"^\s*(?:[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@.\u0000-\u001F\u007F-\u009F]+(?:\.[^\s@.\u0000-\u001F\u007F-\u009F]+)+)?\s*$")]
+    #[schema(value_type = Option<String>, max_length = 254, pattern = r"^\s*(?:[^\s@\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+@[^\s@.\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+(?:\.[^\s@.\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+)+)?\s*$")]
     pub email: Option<Option<String>>,
     /// Digits, spaces and `+ - ( ) .`.
     #[serde(default, deserialize_with = "super::double_option")]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::client_address::client_ip;
 use super::error::Error;
+use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
 use super::settings::StatusForm;
@@ -132,22 +133,23 @@ pub struct AuditRow {
 async fn user(
     state: web::Data<AppState>,
     Staff(me): Staff,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let detail = load(&state, id.into_inner()).await?;
+    let detail = load(&state, id.into_inner().0).await?;
     html(&user_page(&me, detail, false)?)
 }
 
 async fn confirm_clear(
     state: web::Data<AppState>,
     Admin(me): Admin,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let detail = load(&state, id.into_inner()).await?;
+    let detail = load(&state, id.into_inner().0).await?;
     html(&user_page(&me, detail, true)?)
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClearForm {
     reason: Option<String>,
 }
@@ -157,11 +159,11 @@ const MAX_REASON_CHARS: usize = 500;
 async fn clear(
     state: web::Data<AppState>,
     Admin(me): Admin,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     form: web::Form<ClearForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let subject = UserId(id.into_inner());
+    let subject = UserId(id.into_inner().0);
     let reason = form
         .into_inner()
         .reason
@@ -237,11 +239,11 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
 async fn set_webhook_status(
     state: web::Data<AppState>,
     Admin(me): Admin,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(PathId, PathId)>,
     form: web::Form<StatusForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let ((owner, id), status) = (path.into_inner(), form.into_inner().status);
+    let ((PathId(owner), PathId(id)), status) = (path.into_inner(), form.into_inner().status);
     let admin = Actor {
         id: me.user.id,
         ip: client_ip(&req),

@@ -1,9 +1,12 @@
 //! CSRF protection: a random token bound to the session, sent back by every form as the hidden
 //! field `csrf_token` (or by htmx as the `X-CSRF-Token` header) and checked, in constant time,
-//! for every request that is not GET/HEAD/OPTIONS before any handler runs.
+//! for every request that is not GET/HEAD/OPTIONS before any handler runs. The field is taken
+//! out of the form on the way, so handlers see only their own fields and can refuse any other
+//! (`role=admin` added to a form is a 400, not silently ignored).
 
 use actix_session::{Session, SessionExt};
 use actix_web::HttpMessage;
+use actix_web::http::header;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -11,7 +14,6 @@ use actix_web::web::BytesMut;
 use base64::Engine;
 use futures_util::StreamExt;
 use rand::{RngCore, TryRngCore};
-use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::error::Error;
@@ -38,11 +40,6 @@ pub fn forget(session: &Session) {
     session.remove(SESSION_KEY);
 }
 
-#[derive(Deserialize)]
-struct CsrfField {
-    csrf_token: Option<String>,
-}
-
 pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -51,9 +48,10 @@ pub async fn protect(
         return next.call(req).await;
     }
     let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    let field = take_form_field(&mut req).await?;
     let provided = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => Some(header.to_owned()),
-        None => form_field(&mut req).await?,
+        None => field,
     };
     let valid = match (expected, provided) {
         (Some(expected), Some(provided)) => {
@@ -67,8 +65,16 @@ pub async fn protect(
     next.call(req).await
 }
 
-/// Reads `csrf_token` from a url-encoded body and puts the body back for the handler.
-async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
+/// Takes `csrf_token` out of a url-encoded body and puts the rest back for the handler.
+async fn take_form_field(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok(None);
+    }
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -81,10 +87,19 @@ async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
         }
         body.extend_from_slice(&chunk);
     }
-    let body = body.freeze();
-    let field = serde_urlencoded::from_bytes::<CsrfField>(&body)
-        .ok()
-        .and_then(|f| f.csrf_token);
-    req.set_payload(body.into());
-    Ok(field)
+    // A body that is not a form is left for the handler to refuse.
+    let Ok(mut fields) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        req.set_payload(body.freeze().into());
+        return Ok(None);
+    };
+    let token = fields
+        .iter()
+        .position(|(name, _)| name == SESSION_KEY)
+        .map(|at| fields.remove(at).1);
+    fields.retain(|(name, _)| name != SESSION_KEY);
+    let rest = serde_urlencoded::to_string(&fields).unwrap_or_default();
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, header::HeaderValue::from(rest.len()));
+    req.set_payload(actix_web::web::Bytes::from(rest).into());
+    Ok(token)
 }

@@ -34,6 +34,7 @@ struct NextQuery {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LoginForm {
     email: String,
     password: String,

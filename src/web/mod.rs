@@ -11,6 +11,7 @@ pub mod guide_examples;
 pub mod login;
 pub mod pages;
 pub mod password;
+pub mod path_id;
 pub mod security_headers;
 pub mod session;
 pub mod settings;

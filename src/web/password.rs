@@ -30,6 +30,7 @@ struct PasswordPage {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ChangeForm {
     current_password: String,
     new_password: String,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::client_address::client_ip;
 use super::device_cookie;
 use super::error::Error;
+use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use super::session::SignedIn;
 use super::views::{KeyView, WebhookRow, access_view};
@@ -16,7 +17,7 @@ use crate::AppState;
 use crate::db::DbConnection;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
-use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
+use crate::domain::webhooks::{self, NewSubscription};
 use crate::domain::{self, accounts};
 use crate::models::user::normalize;
 use crate::models::{Entity, OperationType, UserId, WebhookStatus};
@@ -133,6 +134,7 @@ async fn regenerate(
 
 /// The password asked again before Regenerate New Key and Turn Off API Access.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PasswordForm {
     password: Option<String>,
 }
@@ -212,6 +214,7 @@ async fn turn_off(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AddWebhookForm {
     url: String,
     entity: Entity,
@@ -220,6 +223,7 @@ struct AddWebhookForm {
 
 /// The On/Off form of a webhook row, posted by its owner here and by admins in API Management.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusForm {
     pub status: WebhookStatus,
 }
@@ -238,10 +242,11 @@ async fn add_webhook(
         operation_type: form.operation_type,
         status: None,
     };
+    let allow_private = state.delivery.webhook_allow_private;
     let result = state
         .db
         .run(move |c| {
-            let added = webhooks::create(c, &actor, new);
+            let added = webhooks::create(c, &actor, new, allow_private);
             Ok::<_, domain::Error>((added, api_access::overview(c, owner)?))
         })
         .await?;
@@ -262,16 +267,12 @@ async fn set_webhook_status(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id, status) = (me.user.id, id.into_inner(), form.into_inner().status);
-    let changes = SubscriptionChanges {
-        status: Some(status),
-        ..Default::default()
-    };
+    let (owner, id, status) = (me.user.id, id.into_inner().0, form.into_inner().status);
     let overview = change_webhook(&state, owner, move |c| {
-        webhooks::update(c, owner, id, changes).map(drop)
+        webhooks::set_status(c, owner, id, status).map(drop)
     })
     .await?;
     let flash = Flash::success(match status {
@@ -285,9 +286,9 @@ async fn delete_webhook(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner());
+    let (owner, id) = (me.user.id, id.into_inner().0);
     let actor = actor(&me, &req);
     let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, &actor, id)).await?;
     done(&req, &me, overview, Flash::success("Webhook deleted."))
@@ -298,9 +299,9 @@ async fn reveal_secret(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner());
+    let (owner, id) = (me.user.id, id.into_inner().0);
     let overview = change_webhook(&state, owner, move |c| {
         webhooks::get(c, owner, id).map(drop)
     })

@@ -32,6 +32,7 @@ struct TokenQuery {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SetupForm {
     token: String,
     email: String,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::client_address::client_ip;
 use super::error::Error;
+use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, redirect_after_post};
 use super::session::{Admin, SignedIn, Staff};
 use super::views::{WebhookRow, When};
@@ -91,10 +92,10 @@ struct StatusPage {
 async fn owner_page(
     state: web::Data<AppState>,
     me: SignedIn,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, Error> {
-    let id = id.into_inner();
+    let id = id.into_inner().0;
     let page_url = format!("/settings/api-access/webhooks/{id}");
     let report = load(&state, me.user.id, id, &query).await?;
     html(&status_page(
@@ -110,10 +111,10 @@ async fn owner_page(
 async fn staff_page(
     state: web::Data<AppState>,
     Staff(me): Staff,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(PathId, PathId)>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (user, id) = path.into_inner();
+    let (PathId(user), PathId(id)) = path.into_inner();
     let back = format!("/admin/api-management/users/{user}");
     let page_url = format!("{back}/webhooks/{id}");
     let report = load(&state, UserId(user), id, &query).await?;
@@ -133,10 +134,10 @@ async fn staff_page(
 async fn owner_redeliver(
     state: web::Data<AppState>,
     me: SignedIn,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(PathId, PathId)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let (id, delivery) = path.into_inner();
+    let (PathId(id), PathId(delivery)) = path.into_inner();
     redeliver(&state, &me, &req, me.user.id, id, delivery).await?;
     Ok(redirect_after_post(
         &req,
@@ -147,10 +148,10 @@ async fn owner_redeliver(
 async fn admin_redeliver(
     state: web::Data<AppState>,
     Admin(me): Admin,
-    path: web::Path<(i64, i64, i64)>,
+    path: web::Path<(PathId, PathId, PathId)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let (user, id, delivery) = path.into_inner();
+    let (PathId(user), PathId(id), PathId(delivery)) = path.into_inner();
     redeliver(&state, &me, &req, UserId(user), id, delivery).await?;
     Ok(redirect_after_post(
         &req,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use keyport::config::WebSettings;
+use keyport::config::{DeliverySettings, WebSettings};
 use keyport::db::{DatabaseUrl, Db, DbConnection, PooledDb};
 use keyport::domain::accounts::{self, NewAccount};
 use keyport::models::{Role, UserId};
@@ -90,14 +90,26 @@ impl TestApp {
         Self::spawn_with(WebSettings::default()).await
     }
 
-    /// keyport with these web settings (secure cookies, idle timeout).
+    /// keyport with these web settings (secure cookies, idle timeout). Webhooks may point at
+    /// this machine, where the tests' receivers listen.
     pub async fn spawn_with(settings: WebSettings) -> Self {
+        let delivery = DeliverySettings {
+            webhook_allow_private: true,
+            ..DeliverySettings::default()
+        };
+        Self::spawn_with_delivery(settings, delivery).await
+    }
+
+    /// keyport with these web and delivery settings (as to private receivers, say).
+    pub async fn spawn_with_delivery(settings: WebSettings, delivery: DeliverySettings) -> Self {
         logs::install();
         let (database_url, database) = fresh_database();
         let url = DatabaseUrl::parse(&database_url).expect("test database URL");
         let db = Db::connect(&url, 8).expect("connect to the test database");
         db.migrate().expect("migrate the test database");
-        let state = keyport::AppState::new(db.clone(), settings).expect("app state");
+        let state = keyport::AppState::new(db.clone(), settings)
+            .expect("app state")
+            .with_delivery(delivery);
         let server = actix_test::start(move || keyport::app(state.clone()));
         Self {
             db,
