@@ -694,3 +694,130 @@ async fn a_killed_instance_loses_nothing_and_the_next_one_delivers_the_rest() {
     assert!(duplicates <= 4, "{duplicates} duplicates");
     drop(second);
 }
+
+/// A receiver that misbehaves at the socket level: `answer` gets each connection after the
+/// request has been read.
+fn hostile_receiver(answer: fn(std::net::TcpStream)) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                // Read the head and the body, so the answer comes after the whole request.
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                answer(stream);
+            });
+        }
+    });
+    url
+}
+
+#[actix_web::test]
+async fn hostile_receivers_are_bounded_by_the_timeout_and_the_read_cap() {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    let endless = hostile_receiver(|mut s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+        let chunk = [b'x'; 64 * 1024];
+        while s.write_all(&chunk).is_ok() {}
+    });
+    let dripping = hostile_receiver(|mut s| {
+        for byte in b"HTTP/1.1 200 OK\r\n\r\n" {
+            if s.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let redirecting = hostile_receiver(|mut s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let busy = hostile_receiver(|mut s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nbusy",
+        );
+    });
+    let mut key = String::new();
+    let mut hooks = Vec::new();
+    for url in [&endless, &dripping, &redirecting, &busy] {
+        let (k, hook) = subscriber(&app, url).await;
+        key = k;
+        hooks.push(hook["id"].as_i64().expect("id"));
+    }
+    // Records are shared, so one new contact goes to all four at once.
+    let worker = Worker::new(
+        app.db.clone(),
+        DeliverySettings {
+            webhook_timeout: Duration::from_secs(2),
+            ..settings(&[1], true)
+        },
+    )
+    .expect("worker");
+    create_contact(&app, &key, "Hostile").await;
+    let started = std::time::Instant::now();
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 4);
+    // The endless body and the slow drip are cut off by the read cap and the timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let recorded = attempts(&app);
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    assert!(
+        recorded.iter().any(|(s, _, ok)| *s == Some(200) && *ok),
+        "the endless body's 200 is kept: {recorded:?}"
+    );
+    let kept: Option<String> = app
+        .with_conn(|c| {
+            delivery_attempts::table
+                .filter(delivery_attempts::response_status.eq(200))
+                .select(delivery_attempts::response_body)
+                .first(c)
+        })
+        .expect("attempt");
+    assert_eq!(
+        kept.map(|b| b.len()),
+        Some(1024),
+        "only the first 1 KB is read and kept"
+    );
+    assert!(
+        recorded.iter().any(|(s, e, ok)| s.is_none()
+            && !ok
+            && e.as_deref().is_some_and(|e| e.contains("timed out"))),
+        "the slow drip times out: {recorded:?}"
+    );
+    assert!(
+        recorded.iter().any(|(s, _, ok)| *s == Some(302) && !ok),
+        "the redirect is not followed: {recorded:?}"
+    );
+    assert!(recorded.iter().any(|(s, _, ok)| *s == Some(429) && !ok));
+    let next: Option<chrono::NaiveDateTime> = app
+        .with_conn(|c| {
+            deliveries::table
+                .filter(deliveries::webhook_id.eq(hooks[3]))
+                .select(deliveries::next_attempt_at)
+                .first(c)
+        })
+        .expect("delivery");
+    let wait = next.expect("a retry is planned") - keyport::db::now();
+    assert!(
+        wait.num_seconds() >= 110,
+        "Retry-After: 120 is honoured, {wait}"
+    );
+}

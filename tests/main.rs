@@ -9,6 +9,7 @@ mod api_access;
 mod api_keys;
 mod api_management;
 mod auth;
+mod bad_input;
 mod cli;
 mod delivery;
 mod docs;

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::client_address::client_ip;
 use super::error::Error;
-use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
+use super::path_id::PathId;
 use super::session::{Admin, SignedIn, Staff};
 use super::settings::StatusForm;
 use super::views::{KeyView, WebhookRow, When, access_view};

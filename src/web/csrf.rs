@@ -6,9 +6,9 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::HttpMessage;
-use actix_web::http::header;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
 use base64::Engine;
@@ -87,6 +87,12 @@ async fn take_form_field(req: &mut ServiceRequest) -> Result<Option<String>, Err
         }
         body.extend_from_slice(&chunk);
     }
+    // The form parser would read bytes that are not UTF-8 as U+FFFD and go on: refuse them.
+    if !is_utf8_form(&body) {
+        return Err(Error::bad_request(
+            "The form is not valid: it is not UTF-8 text.",
+        ));
+    }
     // A body that is not a form is left for the handler to refuse.
     let Ok(mut fields) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
         req.set_payload(body.freeze().into());
@@ -98,8 +104,18 @@ async fn take_form_field(req: &mut ServiceRequest) -> Result<Option<String>, Err
         .map(|at| fields.remove(at).1);
     fields.retain(|(name, _)| name != SESSION_KEY);
     let rest = serde_urlencoded::to_string(&fields).unwrap_or_default();
-    req.headers_mut()
-        .insert(header::CONTENT_LENGTH, header::HeaderValue::from(rest.len()));
+    req.headers_mut().insert(
+        header::CONTENT_LENGTH,
+        header::HeaderValue::from(rest.len()),
+    );
     req.set_payload(actix_web::web::Bytes::from(rest).into());
     Ok(token)
+}
+
+/// Whether every name and value of a url-encoded body decodes to UTF-8.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').all(|pair| {
+        pair.split(|b| *b == b'=')
+            .all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
+    })
 }

@@ -34,12 +34,18 @@ mod tests {
     fn only_canonical_decimal_ids() {
         assert_eq!(PathId::parse("7"), Some(PathId(7)));
         assert_eq!(PathId::parse("0"), Some(PathId(0)));
-        assert_eq!(
-            PathId::parse("9223372036854775807"),
-            Some(PathId(i64::MAX))
-        );
+        assert_eq!(PathId::parse("9223372036854775807"), Some(PathId(i64::MAX)));
         for odd in [
-            "", "-1", "+7", "07", "1e3", "7.0", " 7", "٧", "9223372036854775808", "1;DROP",
+            "",
+            "-1",
+            "+7",
+            "07",
+            "1e3",
+            "7.0",
+            " 7",
+            "٧",
+            "9223372036854775808",
+            "1;DROP",
         ] {
             assert_eq!(PathId::parse(odd), None, "{odd}");
         }

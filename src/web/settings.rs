@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::client_address::client_ip;
 use super::device_cookie;
 use super::error::Error;
-use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
+use super::path_id::PathId;
 use super::session::SignedIn;
 use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
@@ -124,7 +124,7 @@ async fn regenerate(
     state: web::Data<AppState>,
     mut me: SignedIn,
     req: HttpRequest,
-    form: Option<web::Form<PasswordForm>>,
+    form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, Error> {
     if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
         return current(&state, &me, &req, Step::ConfirmRegenerate(Some(refused))).await;
@@ -145,12 +145,12 @@ async fn confirm_password(
     state: &AppState,
     me: &mut SignedIn,
     req: &HttpRequest,
-    form: Option<web::Form<PasswordForm>>,
+    form: web::Form<PasswordForm>,
 ) -> Result<(), Error> {
     if !me.needs_password {
         return Ok(());
     }
-    let password = form.and_then(|f| f.into_inner().password);
+    let password = form.into_inner().password;
     let Some(password) = password.filter(|p| !p.is_empty()) else {
         return Err(Error::unprocessable("Enter your password to continue."));
     };
@@ -194,7 +194,7 @@ async fn turn_off(
     state: web::Data<AppState>,
     mut me: SignedIn,
     req: HttpRequest,
-    form: Option<web::Form<PasswordForm>>,
+    form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, Error> {
     if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
         return current(&state, &me, &req, Step::ConfirmTurnOff(Some(refused))).await;

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::client_address::client_ip;
 use super::error::Error;
-use super::path_id::PathId;
 use super::pages::{Flash, Layout, html, redirect_after_post};
+use super::path_id::PathId;
 use super::session::{Admin, SignedIn, Staff};
 use super::views::{WebhookRow, When};
 use crate::AppState;

@@ -158,6 +158,11 @@ impl Browser {
         self.page(response).await
     }
 
+    /// A request with this browser's cookies, for a test that builds it itself.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
     pub async fn token(&self) -> String {
         if let Some(token) = self.csrf.lock().expect("csrf lock").clone() {
             return token;

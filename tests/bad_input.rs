@@ -1,0 +1,941 @@
+//! Bad input, one table: every case says who sends what, and asserts the status, the message
+//! a person or program sees, and that the database is exactly as before.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use keyport::config::{DeliverySettings, TrustedProxies, WebSettings};
+use keyport::db::schema::{
+    api_keys, audit_events, companies, contacts, deliveries, jobs, sessions, users, webhook_events,
+    webhooks,
+};
+use keyport::models::Role;
+use reqwest::Method;
+use reqwest::cookie::CookieStore;
+use serde_json::{Value, json};
+
+use crate::support::{Browser, PASSWORD, TestApp, TestUser};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    User,
+    Support,
+    Admin,
+    /// A program: no cookies, the key (if any) in the case's headers.
+    Program,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Csrf {
+    /// The sender's own token, as a form field.
+    Own,
+    /// The sender's own token, in the X-CSRF-Token header, as htmx sends it.
+    OwnHeader,
+    Missing,
+    Forged,
+    /// A token from another person's session.
+    OtherSession,
+    /// The user's token from before they signed in (sign-in gives a new one).
+    Stale,
+    /// The token in the address instead of the form.
+    InQuery,
+}
+
+enum Body {
+    Empty,
+    Form(Vec<(String, String)>),
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+    /// This many bytes, streamed over a raw socket while the answer is read, as a client
+    /// that keeps sending after the server has answered.
+    Huge(&'static str, usize),
+}
+
+struct Case {
+    name: String,
+    who: Who,
+    method: Method,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+    csrf: Csrf,
+    status: u16,
+    /// In the body (HTML decoded) or, for a redirect, in the Location header.
+    says: String,
+}
+
+fn case(name: impl Into<String>, who: Who, method: Method, path: impl Into<String>) -> Case {
+    Case {
+        name: name.into(),
+        who,
+        method,
+        path: path.into(),
+        headers: Vec::new(),
+        body: Body::Empty,
+        csrf: Csrf::Own,
+        status: 0,
+        says: String::new(),
+    }
+}
+
+impl Case {
+    fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        self.body = Body::Form(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
+        self
+    }
+    fn json(mut self, value: Value) -> Self {
+        self.body = Body::Json(value);
+        self
+    }
+    fn raw(mut self, content_type: &'static str, bytes: Vec<u8>) -> Self {
+        self.body = Body::Raw(content_type, bytes);
+        self
+    }
+    fn huge(mut self, content_type: &'static str, len: usize) -> Self {
+        self.body = Body::Huge(content_type, len);
+        self
+    }
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    fn key(self, key: &str) -> Self {
+        self.header("x-api-key", key)
+    }
+    fn csrf(mut self, csrf: Csrf) -> Self {
+        self.csrf = csrf;
+        self
+    }
+    fn expect(mut self, status: u16, says: impl Into<String>) -> Self {
+        self.status = status;
+        self.says = says.into();
+        self
+    }
+}
+
+type HookRow = (i64, i64, String, String, String, String, Option<String>);
+
+/// Everything a request could change, read back in a stable order. Sessions are left out
+/// (visiting a page may start one); so is when a key was last used.
+fn snapshot(app: &TestApp) -> String {
+    app.with_conn(|c| {
+        let users: Vec<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<chrono::NaiveDateTime>,
+        )> = users::table
+            .select((
+                users::id,
+                users::email,
+                users::name,
+                users::password_hash,
+                users::role,
+                users::disabled_at,
+            ))
+            .order(users::id)
+            .load(c)
+            .expect("users");
+        let keys: Vec<(i64, i64, Vec<u8>, Option<chrono::NaiveDateTime>)> = api_keys::table
+            .select((
+                api_keys::id,
+                api_keys::user_id,
+                api_keys::key_hash,
+                api_keys::revoked_at,
+            ))
+            .order(api_keys::id)
+            .load(c)
+            .expect("keys");
+        let hooks: Vec<HookRow> = webhooks::table
+            .select((
+                webhooks::id,
+                webhooks::user_id,
+                webhooks::url,
+                webhooks::entity,
+                webhooks::operation_type,
+                webhooks::status,
+                webhooks::disabled_reason,
+            ))
+            .order(webhooks::id)
+            .load(c)
+            .expect("webhooks");
+        let counts: Vec<i64> = vec![
+            audit_events::table.count().get_result(c).expect("audit"),
+            companies::table.count().get_result(c).expect("companies"),
+            contacts::table.count().get_result(c).expect("contacts"),
+            jobs::table.count().get_result(c).expect("jobs"),
+            webhook_events::table.count().get_result(c).expect("events"),
+            deliveries::table.count().get_result(c).expect("deliveries"),
+        ];
+        format!("{users:?}\n{keys:?}\n{hooks:?}\n{counts:?}")
+    })
+}
+
+struct World {
+    app: TestApp,
+    anonymous: Browser,
+    user: Browser,
+    support: Browser,
+    admin: Browser,
+    program: reqwest::Client,
+    /// The user's token from before sign-in.
+    stale_token: String,
+    user_key: String,
+    user_hook: i64,
+    other: TestUser,
+    other_hook: i64,
+    other_delivery: i64,
+    /// A cookie copied from a session that then signed out.
+    copied_cookie: String,
+}
+
+async fn sign_in(app: &TestApp, role: Role, name: &str) -> (TestUser, Browser) {
+    let user = app.create_user(role, name);
+    let browser = app.browser();
+    assert_eq!(browser.sign_in(&user.email, PASSWORD).await.status, 303);
+    (user, browser)
+}
+
+async fn webhook(app: &TestApp, key: &str, url: &str) -> i64 {
+    let (status, hook) = app
+        .api()
+        .call(
+            key,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    hook["id"].as_i64().expect("webhook id")
+}
+
+fn token_in(body: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = body.find(marker).expect("a token on the page") + marker.len();
+    let end = body[start..].find('"').expect("end of the token") + start;
+    body[start..end].to_owned()
+}
+
+/// Signs in with a raw client, copies its cookies, then signs out.
+async fn copied_cookie_after_sign_out(app: &TestApp, email: &str) -> String {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client.get(app.url("/login")).send().await.expect("GET");
+    let token = token_in(&page.text().await.expect("body"));
+    let signed_in = client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(signed_in.status(), 303);
+    let url: reqwest::Url = app.url("/").parse().expect("url");
+    let copied = jar
+        .cookies(&url)
+        .expect("cookies")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let page = client.get(app.url("/settings")).send().await.expect("GET");
+    let token = token_in(&page.text().await.expect("body"));
+    let out = client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", &token)])
+        .send()
+        .await
+        .expect("POST /logout");
+    assert_eq!(out.status(), 303);
+    copied
+}
+
+async fn world() -> World {
+    // Behind a trusted proxy, each case comes from its own address, so the throttling of
+    // invalid keys does not turn later cases into 429s.
+    let app = TestApp::spawn_with_delivery(
+        WebSettings {
+            trusted_proxies: TrustedProxies::parse("127.0.0.1").expect("valid"),
+            ..WebSettings::default()
+        },
+        DeliverySettings::default(),
+    )
+    .await;
+    let anonymous = app.browser();
+    anonymous.get("/login").await;
+
+    let user_account = app.create_user(Role::User, "Ulla User");
+    let user = app.browser();
+    let stale_token = user.token().await;
+    assert_eq!(
+        user.sign_in(&user_account.email, PASSWORD).await.status,
+        303
+    );
+    let user_key = user
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let user_hook = webhook(&app, &user_key, "https://hooks.example.com/ulla").await;
+
+    let (other, other_browser) = sign_in(&app, Role::User, "Otto Other").await;
+    let other_key = other_browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let other_hook = webhook(&app, &other_key, "https://hooks.example.com/otto").await;
+    let (status, _) = app
+        .api()
+        .call(
+            &other_key,
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"first_name": "Queued", "last_name": "Delivery"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let other_delivery = app.with_conn(|c| {
+        deliveries::table
+            .filter(deliveries::webhook_id.eq(other_hook))
+            .select(deliveries::id)
+            .first::<i64>(c)
+            .expect("a delivery for Otto's webhook")
+    });
+
+    let (_, support) = sign_in(&app, Role::Support, "Sue Support").await;
+    let (_, admin) = sign_in(&app, Role::Admin, "Ada Admin").await;
+    let copied_cookie = copied_cookie_after_sign_out(&app, &user_account.email).await;
+    let program = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    World {
+        app,
+        anonymous,
+        user,
+        support,
+        admin,
+        program,
+        stale_token,
+        user_key,
+        user_hook,
+        other,
+        other_hook,
+        other_delivery,
+        copied_cookie,
+    }
+}
+
+impl World {
+    fn browser(&self, who: Who) -> Option<&Browser> {
+        match who {
+            Who::Anonymous => Some(&self.anonymous),
+            Who::User => Some(&self.user),
+            Who::Support => Some(&self.support),
+            Who::Admin => Some(&self.admin),
+            Who::Program => None,
+        }
+    }
+
+    async fn send(&self, n: usize, case: &Case) -> (u16, reqwest::header::HeaderMap, String) {
+        if let Body::Huge(content_type, len) = case.body {
+            return send_huge(&self.app.url(&case.path), &case.headers, content_type, len);
+        }
+        let token = match self.browser(case.who) {
+            Some(browser) => match case.csrf {
+                Csrf::Own | Csrf::OwnHeader | Csrf::InQuery => Some(browser.token().await),
+                Csrf::Forged => Some("forged-token-forged-token-forged-token-0000".to_owned()),
+                Csrf::OtherSession => Some(self.admin.token().await),
+                Csrf::Stale => Some(self.stale_token.clone()),
+                Csrf::Missing => None,
+            },
+            None => None,
+        };
+        let unsafe_method = !matches!(case.method, Method::GET | Method::HEAD);
+        let mut path = case.path.clone();
+        if let (Csrf::InQuery, Some(token)) = (case.csrf, &token) {
+            path.push_str(&format!("?csrf_token={token}"));
+        }
+        let mut request = match self.browser(case.who) {
+            Some(browser) => browser.request(case.method.clone(), &path),
+            None => self
+                .program
+                .request(case.method.clone(), self.app.url(&path)),
+        };
+        request = request.header(
+            "x-forwarded-for",
+            format!("198.18.{}.{}", n / 200, n % 200 + 1),
+        );
+        for (name, value) in &case.headers {
+            request = request.header(*name, value.as_str());
+        }
+        let header_token = matches!(case.csrf, Csrf::OwnHeader);
+        if let (true, true, Some(token)) = (unsafe_method, header_token, &token) {
+            request = request.header("x-csrf-token", token.as_str());
+        }
+        let field_token = unsafe_method
+            && !header_token
+            && !matches!(case.csrf, Csrf::InQuery)
+            && case.who != Who::Program;
+        request = match &case.body {
+            Body::Empty if field_token => match &token {
+                Some(token) => request.form(&[("csrf_token", token.as_str())]),
+                None => request.form(&[] as &[(&str, &str)]),
+            },
+            Body::Empty => request,
+            Body::Form(fields) => {
+                let mut fields = fields.clone();
+                if let (true, Some(token)) = (field_token, &token) {
+                    fields.push(("csrf_token".into(), token.clone()));
+                }
+                request.form(&fields)
+            }
+            Body::Json(value) => request.json(value),
+            Body::Raw(content_type, bytes) => request
+                .header("content-type", *content_type)
+                .body(bytes.clone()),
+            Body::Huge(..) => unreachable!("sent over a raw socket above"),
+        };
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: the request failed: {e}", case.name));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        (
+            status,
+            headers,
+            html_escape::decode_html_entities(&body).into_owned(),
+        )
+    }
+}
+
+/// POSTs `len` bytes to `url` from one thread while another reads the answer.
+fn send_huge(
+    url: &str,
+    headers: &[(&'static str, String)],
+    content_type: &str,
+    len: usize,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    use std::io::{Read, Write};
+    let url: reqwest::Url = url.parse().expect("url");
+    let addr = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().expect("port")
+    );
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let mut head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\nConnection: close\r\n",
+        url.path(),
+        url.host_str().expect("host")
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut writer = stream.try_clone().expect("clone");
+    let sender = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        while sent < len && writer.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        sent
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Read until the server closes; a reset after the answer arrived ends the read too.
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let sent = sender.join().expect("sender");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no answer after sending {sent} bytes: {text:?}"));
+    assert!(
+        sent < len,
+        "the server read all {len} bytes before answering"
+    );
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, reqwest::header::HeaderMap::new(), body)
+}
+
+fn key_variants(key: &str) -> Vec<(&'static str, String)> {
+    let mut bad_checksum = key.to_owned();
+    let last = bad_checksum.pop().expect("a key");
+    bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
+    vec![
+        ("an empty key", String::new()),
+        ("the prefix only", "kp_".to_owned()),
+        ("a wrong checksum", bad_checksum),
+        ("one character short", key[..key.len() - 1].to_owned()),
+        ("one character long", format!("{key}A")),
+        (
+            "another product's key",
+            "sk_live_0123456789abcdefghijklmnopqrstuv".to_owned(),
+        ),
+    ]
+}
+
+fn cases(w: &World) -> Vec<Case> {
+    use Method as M;
+    use Who::*;
+    const CSRF: &str = "This form has expired or did not come from keyport.";
+    const NOTHING: &str = "There is nothing here.";
+    const FORBIDDEN: &str = "You do not have permission to do that.";
+    const NO_KEY: &str = "A valid API key is required";
+    const METHOD: &str = "This address does not accept that kind of request.";
+    let enable = "/settings/api-access/enable";
+    let add = "/settings/api-access/webhooks";
+    let own = format!("/settings/api-access/webhooks/{}", w.user_hook);
+    let others = format!("/settings/api-access/webhooks/{}", w.other_hook);
+    let missing = "/settings/api-access/webhooks/987654";
+    let other_user = format!("/admin/api-management/users/{}", w.other.id);
+    let api_others = format!("/api/v1/webhooks/{}", w.other_hook);
+    let api_own = format!("/api/v1/webhooks/{}", w.user_hook);
+    let hook_form = |url: &str| {
+        vec![
+            ("url".to_owned(), url.to_owned()),
+            ("entity".to_owned(), "Contact".to_owned()),
+            ("operation_type".to_owned(), "Create".to_owned()),
+        ]
+    };
+    let mut cases = vec![
+        // CSRF: forged, missing, reused and cross-session tokens.
+        case("enable without a token", User, M::POST, enable).csrf(Csrf::Missing).expect(403, CSRF),
+        case("enable with a forged token", User, M::POST, enable).csrf(Csrf::Forged).expect(403, CSRF),
+        case("enable with another session's token", User, M::POST, enable).csrf(Csrf::OtherSession).expect(403, CSRF),
+        case("enable with the token from before sign-in", User, M::POST, enable).csrf(Csrf::Stale).expect(403, CSRF),
+        case("enable with the token in the address", User, M::POST, enable).csrf(Csrf::InQuery).expect(403, CSRF),
+        case("htmx add-webhook with a forged header", User, M::POST, add)
+            .form(&[("url", "https://hooks.example.com/x"), ("entity", "Contact"), ("operation_type", "Create")])
+            .header("x-csrf-token", "forged").csrf(Csrf::Missing).expect(403, CSRF),
+        case("sign-out without a token", User, M::POST, "/logout").csrf(Csrf::Missing).expect(403, CSRF),
+        case("sign out everywhere without a token", User, M::POST, "/settings/sign-out-everywhere").csrf(Csrf::Missing).expect(403, CSRF),
+        case("sign-in without a token", Anonymous, M::POST, "/login")
+            .form(&[("email", "someone@example.com"), ("password", PASSWORD)]).csrf(Csrf::Missing).expect(403, CSRF),
+        case("admin Clear API Key with a support person's token", Admin, M::POST, format!("{other_user}/clear"))
+            .form(&[("reason", "csrf")]).csrf(Csrf::Forged).expect(403, CSRF),
+        // Sessions: a copied cookie after sign-out, a cookie value the attacker chose.
+        case("a cookie copied before sign-out", Program, M::GET, "/settings/api-access")
+            .header("cookie", w.copied_cookie.clone()).expect(303, "/login?next=%2Fsettings%2Fapi-access"),
+        case("a session cookie the attacker made up", Program, M::GET, "/settings")
+            .header("cookie", "keyport_session=attacker-chosen-value").expect(303, "/login?next=%2Fsettings"),
+        // IDOR: someone else's webhook answers exactly like a missing one.
+        case("another user's webhook page", User, M::GET, others.clone()).expect(404, NOTHING),
+        case("a missing webhook page", User, M::GET, missing).expect(404, NOTHING),
+        case("turn off another user's webhook", User, M::POST, format!("{others}/status")).form(&[("status", "Off")]).expect(404, NOTHING),
+        case("delete another user's webhook", User, M::POST, format!("{others}/delete")).expect(404, NOTHING),
+        case("reveal another user's signing secret", User, M::GET, format!("{others}/secret")).expect(404, NOTHING),
+        case("redeliver another user's delivery", User, M::POST, format!("{others}/deliveries/{}/redeliver", w.other_delivery)).expect(404, NOTHING),
+        case("redeliver another user's delivery through my webhook", User, M::POST, format!("{own}/deliveries/{}/redeliver", w.other_delivery)).expect(404, NOTHING),
+        case("API: another user's webhook", Program, M::GET, api_others.clone()).key(&w.user_key).expect(404, NOTHING),
+        case("API: change another user's webhook", Program, M::PATCH, api_others.clone()).key(&w.user_key).json(json!({"status": "Off"})).expect(404, NOTHING),
+        case("API: delete another user's webhook", Program, M::DELETE, api_others.clone()).key(&w.user_key).expect(404, NOTHING),
+        // Roles: every admin page and post, checked on the server.
+        case("a user opens API Management", User, M::GET, "/admin/api-management").expect(403, FORBIDDEN),
+        case("a user opens a user in API Management", User, M::GET, other_user.clone()).expect(403, FORBIDDEN),
+        case("a user clears a key", User, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(403, FORBIDDEN),
+        case("support clears a key", Support, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(403, FORBIDDEN),
+        case("support opens the Clear API Key step", Support, M::GET, format!("{other_user}/clear")).expect(403, FORBIDDEN),
+        case("support turns a webhook off", Support, M::POST, format!("{other_user}/webhooks/{}/status", w.other_hook)).form(&[("status", "Off")]).expect(403, FORBIDDEN),
+        case("a user turns a webhook off as admin", User, M::POST, format!("{other_user}/webhooks/{}/status", w.other_hook)).form(&[("status", "Off")]).expect(403, FORBIDDEN),
+        case("a user opens the staff webhook page", User, M::GET, format!("{other_user}/webhooks/{}", w.other_hook)).expect(403, FORBIDDEN),
+        case("signed out, clearing a key", Anonymous, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(303, "/login"),
+        // Methods and method overrides.
+        case("PUT on enable", User, M::PUT, enable).expect(405, METHOD),
+        case("DELETE on a webhook's delete", User, M::DELETE, format!("{own}/delete")).expect(405, METHOD),
+        case("PATCH on Clear API Key", Admin, M::PATCH, format!("{other_user}/clear")).expect(405, METHOD),
+        case("a GET with X-HTTP-Method-Override: DELETE", User, M::GET, own.clone())
+            .header("x-http-method-override", "DELETE").expect(200, "https://hooks.example.com/ulla"),
+        case("a form with _method=DELETE", User, M::POST, format!("{own}/status"))
+            .form(&[("status", "On"), ("_method", "DELETE")]).expect(400, "unknown field `_method`"),
+        case("API: DELETE /me", Program, M::DELETE, "/api/v1/me").key(&w.user_key).expect(405, "This endpoint accepts GET."),
+        case("API: POST on a webhook with X-HTTP-Method-Override: DELETE", Program, M::POST, api_own.clone())
+            .key(&w.user_key).header("x-http-method-override", "DELETE").json(json!({}))
+            .expect(405, "This endpoint accepts DELETE, GET, PATCH."),
+        // Mass assignment.
+        case("add a webhook for someone else (user_id)", User, M::POST, add)
+            .form(&[("url", "https://hooks.example.com/m"), ("entity", "Contact"), ("operation_type", "Create"), ("user_id", &w.other.id.to_string())])
+            .expect(400, "unknown field `user_id`"),
+        case("turn a webhook on with role=admin", User, M::POST, format!("{own}/status"))
+            .form(&[("status", "On"), ("role", "admin")]).expect(400, "unknown field `role`"),
+        case("Regenerate New Key with role=admin", User, M::POST, "/settings/api-access/regenerate")
+            .form(&[("role", "admin")]).expect(400, "unknown field `role`"),
+        case("sign in with role=admin", Anonymous, M::POST, "/login")
+            .form(&[("email", "x@example.com"), ("password", "whatever it is"), ("role", "admin")]).expect(400, "unknown field `role`"),
+        case("Clear API Key with user_id", Admin, M::POST, format!("{other_user}/clear"))
+            .form(&[("reason", "x"), ("user_id", "1")]).expect(400, "unknown field `user_id`"),
+        case("API: a webhook with user_id", Program, M::POST, "/api/v1/webhooks").key(&w.user_key)
+            .json(json!({"url": "https://hooks.example.com/m", "entity": "Contact", "operation_type": "Create", "user_id": w.other.id.0}))
+            .expect(422, "unknown field `user_id`"),
+        case("API: a webhook change with secret", Program, M::PATCH, api_own.clone()).key(&w.user_key)
+            .json(json!({"secret": "whsec_mine"})).expect(422, "unknown field `secret`"),
+        case("API: a contact with created_by", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .json(json!({"first_name": "A", "last_name": "B", "created_by": 1})).expect(422, "unknown field `created_by`"),
+        // Search: SQL and LIKE metacharacters are taken literally.
+        case("search for %", Admin, M::GET, "/admin/api-management?q=%25").expect(200, "Nobody with API Access on has a name or email starting with “%”"),
+        case("search for _", Admin, M::GET, "/admin/api-management?q=_").expect(200, "starting with “_”"),
+        case("search for '", Admin, M::GET, "/admin/api-management?q=%27").expect(200, "starting with “'”"),
+        case("search for \\", Admin, M::GET, "/admin/api-management?q=%5C").expect(200, "starting with “\\”"),
+        case("search for ' OR 1=1 --", Admin, M::GET, "/admin/api-management?q=%27%20OR%201%3D1%20--").expect(200, "starting with “' OR 1=1 --”"),
+        case("search with a NUL", Admin, M::GET, "/admin/api-management?q=a%00b").expect(422, "Search: enter at most"),
+        case("a search of 10 KB", Admin, M::GET, format!("/admin/api-management?q={}", "a".repeat(10_240))).expect(422, "Search: enter at most"),
+        case("a page cursor that is not a number", Admin, M::GET, "/admin/api-management?after=1%3BDROP").expect(400, "The address is not valid"),
+        // Overlong fields, NUL, CR/LF, direction overrides, invalid UTF-8.
+        case("a 10 KB name (API)", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .json(json!({"first_name": "n".repeat(10_240), "last_name": "B"})).expect(422, "first_name: must be at most"),
+        case("a 1 MB password", Anonymous, M::POST, "/login")
+            .form(&[("email", "x@example.com"), ("password", &"p".repeat(1 << 20))]).expect(413, "The form is too large."),
+        case("a 2,049-character webhook URL (page)", User, M::POST, add)
+            .form(&[("url", &format!("https://hooks.example.com/{}", "a".repeat(2049 - 26))), ("entity", "Contact"), ("operation_type", "Create")])
+            .expect(422, "The webhook URL must be at most 2048 characters."),
+        case("a 2,049-character webhook URL (API)", Program, M::POST, "/api/v1/webhooks").key(&w.user_key)
+            .json(json!({"url": format!("https://hooks.example.com/{}", "a".repeat(2049 - 26)), "entity": "Contact", "operation_type": "Create"}))
+            .expect(422, "url: must be at most 2048 characters"),
+        case("a webhook URL with a NUL", User, M::POST, add)
+            .form(&[("url", "https://hooks.example.com/a\0b"), ("entity", "Contact"), ("operation_type", "Create")])
+            .expect(422, "The webhook URL must be an http:// or https:// address"),
+        case("a webhook URL with CR/LF", User, M::POST, add)
+            .form(&[("url", "https://hooks.example.com/a\r\nX-Injected: 1"), ("entity", "Contact"), ("operation_type", "Create")])
+            .expect(422, "The webhook URL must be an http:// or https:// address"),
+        case("a name with a right-to-left override", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .json(json!({"first_name": "Ann\u{202E}gpj.exe", "last_name": "B"})).expect(422, "text-direction overrides"),
+        case("a name with a NUL", Program, M::POST, "/api/v1/companies").key(&w.user_key)
+            .json(json!({"name": "Acme\u{0}Corp"})).expect(422, "must not contain control characters"),
+        case("a form that is not UTF-8 (escaped)", User, M::POST, add)
+            .raw("application/x-www-form-urlencoded", b"url=https://hooks.example.com/%FF%FE&entity=Contact&operation_type=Create".to_vec())
+            .csrf(Csrf::OwnHeader).expect(400, "The form is not valid: it is not UTF-8 text."),
+        case("a form that is not UTF-8 (raw bytes)", User, M::POST, add)
+            .raw("application/x-www-form-urlencoded", b"url=https://hooks.example.com/\xfe&entity=Contact&operation_type=Create".to_vec())
+            .csrf(Csrf::OwnHeader).expect(400, "The form is not valid: it is not UTF-8 text."),
+        case("a clear reason of 10 KB", Admin, M::POST, format!("{other_user}/clear"))
+            .form(&[("reason", &"r".repeat(10_240))]).expect(422, "Reason: use at most 500 characters."),
+        // Bodies: too large, too many fields, too deep.
+        case("a 100 MB JSON body", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .huge("application/json", 100 << 20).expect(413, "The JSON body is too large."),
+        case("a 100 MB form", Program, M::POST, "/login")
+            .huge("application/x-www-form-urlencoded", 100 << 20).expect(413, "The form is too large."),
+        case("a form with 1,000 fields", User, M::POST, add)
+            .form(&(0..1000).map(|i| (format!("f{i}"), "x".to_owned())).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())
+            .expect(400, "The form is not valid"),
+        case("JSON nested 10,000 deep", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .raw("application/json", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes())
+            .expect(400, "recursion limit exceeded"),
+        case("JSON that is not JSON", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
+            .raw("application/json", b"{\"first_name\": ".to_vec()).expect(400, "The body is not valid JSON"),
+        // Malformed keys: two headers, the wrong scheme, a line break.
+        case("two X-Api-Key headers", Program, M::GET, "/api/v1/me")
+            .header("x-api-key", w.user_key.clone()).header("x-api-key", w.user_key.clone()).expect(401, NO_KEY),
+        case("two Authorization headers", Program, M::GET, "/api/v1/me")
+            .header("authorization", format!("Bearer {}", w.user_key)).header("authorization", format!("Bearer {}", w.user_key)).expect(401, NO_KEY),
+        case("lowercase bearer with a wrong key", Program, M::GET, "/api/v1/me")
+            .header("authorization", "bearer kp_00000000000000000000000000000000AAAAAA").expect(401, NO_KEY),
+        case("the key as Basic credentials", Program, M::GET, "/api/v1/me")
+            .header("authorization", "Basic a3BfOnNlY3JldA==").expect(401, NO_KEY),
+        case("a key with a trailing newline in a link", Program, M::GET, format!("/api/v1/me?api_key={}%0A", w.user_key)).expect(401, NO_KEY),
+        case("a key with a trailing space in a link", Program, M::GET, format!("/api/v1/me?api_key={}%20", w.user_key)).expect(401, NO_KEY),
+        case("no key at all", Program, M::GET, "/api/v1/me").expect(401, NO_KEY),
+    ];
+    for (what, key) in key_variants(&w.user_key) {
+        cases.push(
+            case(format!("X-Api-Key: {what}"), Program, M::GET, "/api/v1/me")
+                .key(&key)
+                .expect(401, NO_KEY),
+        );
+        cases.push(
+            case(
+                format!("Bearer: {what}"),
+                Program,
+                M::GET,
+                "/api/v1/contacts",
+            )
+            .header("authorization", format!("Bearer {key}"))
+            .expect(401, NO_KEY),
+        );
+    }
+    // Odd ids answer like a missing one, on the pages and the API.
+    for id in [
+        "0",
+        "-1",
+        "9223372036854775808",
+        "1e3",
+        &format!("0{}", w.user_hook),
+        "1%3BDROP%20TABLE%20users",
+        "%2e%2e%2f",
+        "%D9%A1",
+    ] {
+        cases.push(
+            case(
+                format!("webhook page id {id}"),
+                User,
+                M::GET,
+                format!("/settings/api-access/webhooks/{id}"),
+            )
+            .expect(404, NOTHING),
+        );
+        cases.push(
+            case(
+                format!("API webhook id {id}"),
+                Program,
+                M::DELETE,
+                format!("/api/v1/webhooks/{id}"),
+            )
+            .key(&w.user_key)
+            .expect(404, NOTHING),
+        );
+    }
+    cases.push(
+        case(
+            "a user id that is not canonical",
+            Admin,
+            M::GET,
+            format!("/admin/api-management/users/0{}", w.other.id),
+        )
+        .expect(404, NOTHING),
+    );
+    // Webhook URLs that would reach keyport's own network.
+    for url in [
+        "http://127.0.0.1/",
+        "http://[::1]/",
+        "http://0177.1/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+        "http://10.0.0.8:8080/",
+        "http://192.168.1.1/",
+        "http://user:pass@hooks.example.com/",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://localhost:8080/",
+        "http://metadata.localhost/",
+        "gopher://hooks.example.com/",
+    ] {
+        let host = url
+            .trim_start_matches("http://")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default();
+        let refused = if host.parse::<std::net::Ipv4Addr>().is_ok() {
+            format!("must not point at {host}: deliveries go only to public addresses")
+        } else if url.contains("localhost") {
+            "must not point at localhost".to_owned()
+        } else {
+            "must be an http:// or https:// address".to_owned()
+        };
+        cases.push(
+            case(
+                format!("API webhook to {url}"),
+                Program,
+                M::POST,
+                "/api/v1/webhooks",
+            )
+            .key(&w.user_key)
+            .json(json!({"url": url, "entity": "Contact", "operation_type": "Create"}))
+            .expect(422, format!("url: {refused}")),
+        );
+        cases.push(
+            case(format!("page webhook to {url}"), User, M::POST, add)
+                .form(
+                    &hook_form(url)
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect::<Vec<_>>(),
+                )
+                .expect(422, format!("The webhook URL {refused}")),
+        );
+    }
+    cases
+}
+
+#[actix_web::test]
+async fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
+    let w = world().await;
+    let cases = cases(&w);
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for (n, case) in cases.iter().enumerate() {
+        let before = snapshot(&w.app);
+        let (status, headers, body) = w.send(n, case).await;
+        let shown = if (300..400).contains(&status) {
+            headers
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            body.clone()
+        };
+        if status != case.status || !shown.contains(&case.says) {
+            failures.push(format!(
+                "{}: expected {} with {:?}, got {status}: {}",
+                case.name,
+                case.status,
+                case.says,
+                shown.chars().take(400).collect::<String>()
+            ));
+        }
+        if status >= 500 {
+            failures.push(format!("{}: a server error", case.name));
+        }
+        if snapshot(&w.app) != before {
+            failures.push(format!("{}: the database changed", case.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    // Nothing was signed out or in along the way: the user's session still works.
+    assert_eq!(w.user.get("/settings/api-access").await.status, 200);
+    let sessions: i64 = w
+        .app
+        .with_conn(|c| sessions::table.count().get_result(c))
+        .expect("sessions");
+    assert!(sessions >= 4);
+}
+
+#[actix_web::test]
+async fn another_users_webhook_answers_exactly_like_a_missing_one() {
+    let w = world().await;
+    let pairs = [
+        (
+            format!("/settings/api-access/webhooks/{}", w.other_hook),
+            "/settings/api-access/webhooks/987654".to_owned(),
+        ),
+        (
+            format!("/settings/api-access/webhooks/{}/secret", w.other_hook),
+            "/settings/api-access/webhooks/987654/secret".to_owned(),
+        ),
+    ];
+    for (theirs, missing) in pairs {
+        let a = w.user.get(&theirs).await;
+        let b = w.user.get(&missing).await;
+        assert_eq!((a.status, &a.body), (b.status, &b.body), "{theirs}");
+    }
+    let api = w.app.api();
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (method == Method::PATCH).then(|| json!({"status": "Off"}));
+        let theirs = api
+            .call(
+                &w.user_key,
+                method.clone(),
+                &format!("/api/v1/webhooks/{}", w.other_hook),
+                body.clone(),
+            )
+            .await;
+        let missing = api
+            .call(&w.user_key, method.clone(), "/api/v1/webhooks/987654", body)
+            .await;
+        assert_eq!(theirs, missing, "{method}");
+    }
+}
+
+#[actix_web::test]
+async fn markup_in_every_text_field_is_shown_as_text() {
+    let app = TestApp::spawn().await;
+    let name = r#"<script>alert("name")</script>"#;
+    let target = app.create_user(Role::User, name);
+    let browser = app.browser();
+    assert_eq!(browser.sign_in(&target.email, PASSWORD).await.status, 303);
+    browser.post("/settings/api-access/enable", &[]).await;
+    let (_, admin) = sign_in(&app, Role::Admin, "Xena Xss").await;
+
+    let reason = r#"<img src=x onerror=alert("reason")>"#;
+    let page = admin
+        .post(
+            &format!("/admin/api-management/users/{}/clear", target.id),
+            &[("reason", reason)],
+        )
+        .await;
+    assert!(page.status < 400, "{}", page.body);
+    let login_email = r#""><script>alert("email")</script>"#;
+    let anonymous = app.browser();
+    anonymous.get("/login").await;
+    let pages = [
+        (
+            "the user's API Access page (the reason)",
+            browser.get("/settings/api-access").await,
+        ),
+        ("the header (the name)", browser.get("/settings").await),
+        (
+            "the user in API Management (name, audit trail)",
+            admin
+                .get(&format!("/admin/api-management/users/{}", target.id))
+                .await,
+        ),
+        (
+            "the search (the search box and the empty result)",
+            admin
+                .get("/admin/api-management?q=%3Cscript%3Ealert(%22q%22)%3C%2Fscript%3E")
+                .await,
+        ),
+        (
+            "the sign-in form (the email typed back)",
+            anonymous
+                .post(
+                    "/login",
+                    &[("email", login_email), ("password", "wrong password here")],
+                )
+                .await,
+        ),
+    ];
+    // Shown as text: escaped in the page (askama writes `<` as `&#60;`).
+    let shown = |n: usize, text: &str| {
+        let escaped = text.replace('<', "&#60;").replace('>', "&#62;");
+        assert!(
+            pages[n].1.contains(&escaped),
+            "{} does not show {text}:\n{}",
+            pages[n].0,
+            pages[n].1.body
+        );
+    };
+    for (what, page) in &pages {
+        for raw in ["<script>alert(", "<img src=x"] {
+            assert!(
+                !page.body.contains(raw),
+                "{what} shows raw markup:\n{}",
+                page.body
+            );
+        }
+    }
+    shown(0, "<img src=x onerror=alert(");
+    shown(1, "<script>alert(");
+    shown(2, "<script>alert(");
+    shown(2, "<img src=x onerror=alert(");
+    shown(3, "<script>alert(");
+    shown(4, "<script>alert(");
+}
