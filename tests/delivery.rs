@@ -4,16 +4,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use diesel::prelude::*;
-use hmac::{Hmac, KeyInit, Mac};
 use keyport::config::{DeliverySettings, RetrySchedule};
 use keyport::db::schema::{deliveries, delivery_attempts, webhooks};
 use keyport::domain::delivery::Worker;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::support::TestApp;
 
@@ -100,15 +96,14 @@ async fn receive(
         .body(format!("answered {status}"))
 }
 
-/// The Standard Webhooks check, written here from the specification, not taken from keyport.
 fn verify(secret: &str, message: &Received) -> bool {
-    let key = BASE64
-        .decode(secret.trim_start_matches("whsec_"))
-        .expect("secret is base64");
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("hmac key");
-    mac.update(format!("{}.{}.{}", message.id, message.timestamp, message.body).as_bytes());
-    let expected = format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()));
-    message.signature.split(' ').any(|s| s == expected)
+    crate::support::verify_signature(
+        secret,
+        &message.id,
+        &message.timestamp,
+        &message.body,
+        &message.signature,
+    )
 }
 
 fn settings(schedule: &[u64], allow_private: bool) -> DeliverySettings {

@@ -14,6 +14,7 @@ mod cli;
 mod delivery;
 mod docs;
 mod pages;
+mod properties;
 mod records;
 mod serve;
 mod sessions;
