@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// The address people use to reach keyport (for the setup link). Default: http://BIND.
     #[arg(long, env = "KEYPORT_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// On SIGTERM or Ctrl-C: how long in-flight requests and deliveries may take to finish.
+    #[arg(long, env = "KEYPORT_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
     #[command(flatten)]
     pub web: WebSettings,
     #[command(flatten)]

@@ -1,4 +1,4 @@
-//! The keyport command line: serve, migrate, user create, seed.
+//! The keyport command line: serve, migrate, user, seed, backup.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -42,6 +42,13 @@ enum Command {
         /// Turn API Access on for each (their keys are not shown to anyone).
         #[arg(long)]
         with_keys: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Copy a live SQLite database, consistently, to a new file (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        path: std::path::PathBuf,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -163,6 +170,7 @@ fn main() -> ExitCode {
             with_keys,
             database,
         } => seed(&database, users, with_keys),
+        Command::Backup { path, database } => backup(&database, &path),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -192,6 +200,14 @@ fn open(args: &DatabaseArgs) -> Result<Db, String> {
     let db = Db::connect(&url, args.pool_size(url.is_postgres())).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
     Ok(db)
+}
+
+fn backup(args: &DatabaseArgs, path: &std::path::Path) -> Result<(), String> {
+    let db = open(args)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    keyport::db::backup(&mut conn, path)?;
+    println!("backed up to {}", path.display());
+    Ok(())
 }
 
 fn seed(args: &DatabaseArgs, users: u64, with_keys: bool) -> Result<(), String> {
@@ -256,19 +272,55 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let state = AppState::new(db.clone(), args.web.clone())
         .map_err(|e| e.to_string())?
         .with_delivery(args.delivery.clone());
+    let deadline = args.shutdown_timeout;
     actix_web::rt::System::new().block_on(async move {
         let worker = Worker::new(db.clone(), args.delivery.clone())?;
-        actix_web::rt::spawn(worker.run());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let delivering = actix_web::rt::spawn(worker.run(stopped));
         actix_web::rt::spawn(sweep_expired_sessions(db));
         actix_web::rt::spawn(forget_idle_limits(state.throttles.clone()));
-        tracing::info!(bind = %args.bind, "keyport is listening");
-        HttpServer::new(move || app(state.clone()))
+        let server = HttpServer::new(move || app(state.clone()))
+            // Signals are ours: the delivery worker stops with the server.
+            .disable_signals()
+            .shutdown_timeout(deadline.as_secs())
             .bind(&args.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?
-            .run()
-            .await
-            .map_err(|e| e.to_string())
+            .run();
+        let handle = server.handle();
+        tracing::info!(bind = %args.bind, "keyport is listening");
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!(?deadline, "shutting down: finishing requests and deliveries in flight");
+            let _ = stop.send(true);
+            // Stops accepting at once; waits for requests in flight up to the deadline.
+            handle.stop(true).await;
+        });
+        server.await.map_err(|e| e.to_string())?;
+        if tokio::time::timeout(deadline, delivering).await.is_err() {
+            tracing::warn!("deliveries still in flight at the deadline; their claims expire and another instance retries them");
+        }
+        tracing::info!("keyport stopped");
+        Ok(())
     })
+}
+
+/// SIGTERM (from a service manager or an orchestrator) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }
 
 /// With --demo, demo accounts; otherwise, on a database with no users, a one-time setup link.

@@ -29,6 +29,8 @@ struct ReceiverState {
     answers: Vec<u16>,
     /// How long each answer takes.
     delay: Duration,
+    /// Requests that have arrived, answered or not yet.
+    arrived: usize,
 }
 
 struct Receiver {
@@ -47,6 +49,7 @@ impl Receiver {
             received: Vec::new(),
             answers: answers.to_vec(),
             delay,
+            arrived: 0,
         }));
         let shared = state.clone();
         let server = actix_test::start(move || {
@@ -61,6 +64,10 @@ impl Receiver {
         self.server.url("/hooks")
     }
 
+    fn arrived(&self) -> usize {
+        self.state.lock().expect("receiver").arrived
+    }
+
     fn received(&self) -> Vec<Received> {
         self.state.lock().expect("receiver").received.clone()
     }
@@ -71,7 +78,11 @@ async fn receive(
     req: HttpRequest,
     body: String,
 ) -> HttpResponse {
-    let delay = state.lock().expect("receiver").delay;
+    let delay = {
+        let mut state = state.lock().expect("receiver");
+        state.arrived += 1;
+        state.delay
+    };
     actix_web::rt::time::sleep(delay).await;
     let header = |name: &str| {
         req.headers()
@@ -815,4 +826,194 @@ async fn hostile_receivers_are_bounded_by_the_timeout_and_the_read_cap() {
         wait.num_seconds() >= 110,
         "Retry-After: 120 is honoured, {wait}"
     );
+}
+
+#[actix_web::test]
+async fn sigterm_finishes_requests_and_deliveries_in_flight_then_exits_0() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start_slow(&[], Duration::from_secs(2));
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let mut served = crate::support::serve(
+        &app.database_url,
+        &[
+            "--webhook-allow-private",
+            "--webhook-poll",
+            "50ms",
+            "--shutdown-timeout",
+            "30s",
+        ],
+    );
+    served.wait_until_listening().await;
+    for n in 0..3 {
+        create_contact(&app, &key, &format!("Term {n}")).await;
+    }
+    let started = std::time::Instant::now();
+    while receiver.arrived() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "deliveries never started"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A request in flight: its body is only half sent when the signal comes.
+    let body = json!({"first_name": "Half", "last_name": "Sent"}).to_string();
+    let addr = served.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    let head = format!(
+        "POST /api/v1/contacts HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    stream
+        .write_all(&body.as_bytes()[..10])
+        .expect("half the body");
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+
+    served.terminate();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "keyport still takes connections after SIGTERM"
+    );
+    stream
+        .write_all(&body.as_bytes()[10..])
+        .expect("the rest of the body");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let status = served.wait_for_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // The three deliveries in flight finished and were recorded before the exit; the one the
+    // last request queued waits, untouched, for the next instance.
+    let states = delivery_states(&app, hook_id);
+    assert_eq!(
+        states,
+        [
+            ("delivered", 1),
+            ("delivered", 1),
+            ("delivered", 1),
+            ("pending", 0)
+        ]
+        .map(|(state, attempts)| (state.to_owned(), attempts))
+    );
+    assert_eq!(receiver.received().len(), 3);
+    let saved: i64 = app
+        .with_conn(|c| {
+            keyport::db::schema::contacts::table
+                .filter(keyport::db::schema::contacts::first_name.eq("Half"))
+                .count()
+                .get_result(c)
+        })
+        .expect("count");
+    assert_eq!(saved, 1);
+}
+
+#[actix_web::test]
+async fn kill_9_during_a_burst_of_writes_loses_no_acknowledged_write_nor_its_delivery() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[]);
+    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-poll",
+        "50ms",
+        "--webhook-retry-schedule",
+        "1s",
+    ];
+    let mut first = crate::support::serve(&app.database_url, &flags);
+    first.wait_until_listening().await;
+
+    // Eight programs write as fast as they can until the instance dies under them.
+    let acked = Arc::new(Mutex::new(Vec::<(i64, String)>::new()));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (base, key, acked) = (first.base.clone(), key.clone(), acked.clone());
+        writers.push(actix_web::rt::spawn(async move {
+            let client = reqwest::Client::new();
+            for n in 0.. {
+                let name = format!("Burst {w}-{n}");
+                let answer = client
+                    .post(format!("{base}/api/v1/contacts"))
+                    .header("X-Api-Key", &key)
+                    .json(&json!({"first_name": name, "last_name": "Write"}))
+                    .send()
+                    .await;
+                let Ok(answer) = answer else { break };
+                if answer.status() != 201 {
+                    break;
+                }
+                let Ok(contact) = answer.json::<Value>().await else {
+                    break;
+                };
+                let id = contact["id"].as_i64().expect("id");
+                acked.lock().expect("acked").push((id, name));
+            }
+        }));
+    }
+    while acked.lock().expect("acked").len() < 200 {
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.kill();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acked = acked.lock().expect("acked").clone();
+
+    // Every acknowledged write is there after the crash, as written.
+    let stored: std::collections::HashMap<i64, String> = app
+        .with_conn(|c| {
+            keyport::db::schema::contacts::table
+                .select((
+                    keyport::db::schema::contacts::id,
+                    keyport::db::schema::contacts::first_name,
+                ))
+                .load::<(i64, String)>(c)
+        })
+        .expect("contacts")
+        .into_iter()
+        .collect();
+    for (id, name) in &acked {
+        assert_eq!(
+            stored.get(id),
+            Some(name),
+            "acknowledged contact {id} is missing"
+        );
+    }
+
+    // The next instance delivers every event the acknowledged writes queued.
+    let second = crate::support::serve(&app.database_url, &flags);
+    second.wait_until_listening().await;
+    let started = std::time::Instant::now();
+    loop {
+        let states = delivery_states(&app, hook_id);
+        if states.len() >= acked.len() && states.iter().all(|(state, _)| state == "delivered") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "not all delivered after the restart"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let delivered: std::collections::HashSet<i64> = receiver
+        .received()
+        .iter()
+        .filter_map(|m| serde_json::from_str::<Value>(&m.body).ok())
+        .filter_map(|event| event["data"]["id"].as_i64())
+        .collect();
+    for (id, _) in &acked {
+        assert!(
+            delivered.contains(id),
+            "the delivery for contact {id} never arrived"
+        );
+    }
+    println!(
+        "kill -9 after {} acknowledged writes: none lost, every delivery made",
+        acked.len()
+    );
+    drop(second);
 }

@@ -13,6 +13,7 @@ mod bad_input;
 mod cli;
 mod delivery;
 mod docs;
+mod faults;
 mod pages;
 mod properties;
 mod records;

@@ -166,6 +166,32 @@ impl Db {
     }
 }
 
+/// Writes a consistent copy of a live SQLite database to `path` (SQLite's `VACUUM INTO`: one
+/// read transaction, so writers carry on and the copy is of one moment). PostgreSQL has
+/// `pg_dump` for this.
+pub fn backup(conn: &mut DbConnection, path: &std::path::Path) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!(
+            "{} already exists: choose a new file for the backup",
+            path.display()
+        ));
+    }
+    let target = path
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", path.display()))?;
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("VACUUM INTO ?")
+            .bind::<diesel::sql_types::Text, _>(target)
+            .execute(c)
+            .map(drop)
+            .map_err(|e| format!("the backup failed: {e}")),
+        DbConnection::Postgresql(_) => Err(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (for example: pg_dump --format=custom --file=keyport.dump \"$DATABASE_URL\")"
+                .into(),
+        ),
+    }
+}
+
 /// A write transaction that takes SQLite's write lock up front (`BEGIN IMMEDIATE`): a deferred
 /// transaction that reads and then writes gets SQLITE_BUSY without waiting for the lock.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>

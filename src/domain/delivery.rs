@@ -88,18 +88,22 @@ impl Worker {
         })
     }
 
-    /// Delivers until the process ends.
-    pub async fn run(self) {
-        loop {
-            match self.deliver_due().await {
-                Ok(0) => tokio::time::sleep(self.settings.webhook_poll).await,
-                Ok(_) => {}
+    /// Delivers until `stop` turns true. A batch being sent is finished (each attempt is
+    /// bounded by the webhook timeout) and recorded; nothing new is claimed after the stop.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let pause = match self.deliver_due().await {
+                Ok(0) => self.settings.webhook_poll,
+                Ok(_) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery could not reach the database");
-                    tokio::time::sleep(self.settings.webhook_poll * 4).await;
+                    self.settings.webhook_poll * 4
                 }
-            }
+            };
+            // Sleep, but wake at once for the stop.
+            let _ = tokio::time::timeout(pause, stop.changed()).await;
         }
+        tracing::info!("webhook delivery stopped");
     }
 
     /// Claims what is due (up to the concurrency limit), sends it all at once, and records

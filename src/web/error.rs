@@ -75,8 +75,14 @@ impl Error {
         e.retry_after = Some(secs);
         e
     }
-    pub fn retry_after(&self) -> Option<u64> {
-        self.retry_after
+    /// Puts this error's `Retry-After` (if any) on a response, such as a form page shown again
+    /// with the error.
+    pub fn set_retry_after(&self, response: &mut HttpResponse) {
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
     }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -145,21 +151,20 @@ impl Error {
             Surface::Html => self.error_response(),
             Surface::Json => {
                 let mut res = HttpResponse::build(self.status);
-                if let Some(secs) = self.retry_after {
-                    res.insert_header((header::RETRY_AFTER, secs));
-                }
                 if self.status == StatusCode::UNAUTHORIZED {
                     res.insert_header((
                         header::WWW_AUTHENTICATE,
                         HeaderValue::from_static("Bearer realm=\"keyport\""),
                     ));
                 }
-                match self.field {
+                let mut res = match self.field {
                     Some(field) => {
                         res.json(serde_json::json!({ "error": self.message, "field": field }))
                     }
                     None => res.json(serde_json::json!({ "error": self.message })),
-                }
+                };
+                self.set_retry_after(&mut res);
+                res
             }
         }
     }
@@ -252,11 +257,11 @@ impl ResponseError for Error {
             message: &self.message,
         };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
-        let mut res = HttpResponse::build(self.status);
-        if let Some(secs) = self.retry_after {
-            res.insert_header((header::RETRY_AFTER, secs));
-        }
-        res.content_type(ContentType::html()).body(body)
+        let mut res = HttpResponse::build(self.status)
+            .content_type(ContentType::html())
+            .body(body);
+        self.set_retry_after(&mut res);
+        res
     }
 }
 

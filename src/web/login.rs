@@ -7,11 +7,10 @@ use serde::Deserialize;
 
 use super::error::Error;
 use super::pages::{Layout, html, html_status, redirect};
-use super::throttle::SIGN_IN_GUESSING;
+use super::throttle::{SIGN_IN_GUESSING, password_attempt};
 use super::{device_cookie, session};
 use crate::AppState;
 use crate::domain::{self, accounts};
-use crate::models::user::normalize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))
@@ -67,16 +66,10 @@ async fn submit(
         next,
     } = form.into_inner();
     let next = safe_next(next.as_deref()).to_owned();
-    let account = normalize(&email);
-    let client = device_cookie::sign_in_client(&req, &state, &account);
-    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
-        return refused(
-            &session,
-            email,
-            next,
-            Error::too_many(SIGN_IN_GUESSING, wait),
-        );
-    }
+    let (account, client) = match password_attempt(&req, &state, &email, SIGN_IN_GUESSING) {
+        Ok(counted) => counted,
+        Err(throttled) => return refused(&session, email, next, throttled),
+    };
     match accounts::sign_in(&state.db, email.clone(), password).await {
         Ok(user) => {
             session::sign_in(&session, &user)?;
@@ -106,12 +99,7 @@ fn refused(
         error: Some(error.message.clone()),
     };
     let mut res = html_status(error.status, &page)?;
-    if let Some(secs) = error.retry_after() {
-        res.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from(secs),
-        );
-    }
+    error.set_retry_after(&mut res);
     Ok(res)
 }
 

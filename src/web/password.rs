@@ -4,14 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::device_cookie;
 use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, redirect};
 use super::session::SignedIn;
-use super::throttle::SIGN_IN_GUESSING;
+use super::throttle::{SIGN_IN_GUESSING, password_attempt};
 use crate::AppState;
 use crate::domain::{self, accounts};
-use crate::models::user::normalize;
 
 pub const PAGE: &str = "/settings/password";
 
@@ -68,12 +66,7 @@ async fn change(
         }
         Err(refused) => {
             let mut res = html_status(refused.status, &page(&me, Some(refused.message.clone()))?)?;
-            if let Some(secs) = refused.retry_after() {
-                res.headers_mut().insert(
-                    actix_web::http::header::RETRY_AFTER,
-                    actix_web::http::header::HeaderValue::from(secs),
-                );
-            }
+            refused.set_retry_after(&mut res);
             Ok(res)
         }
     }
@@ -85,11 +78,7 @@ async fn change_password(
     req: &HttpRequest,
     form: ChangeForm,
 ) -> Result<(), Error> {
-    let account = normalize(&me.user.email);
-    let client = device_cookie::sign_in_client(req, state, &account);
-    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
-        return Err(Error::too_many(SIGN_IN_GUESSING, wait));
-    }
+    password_attempt(req, state, &me.user.email, SIGN_IN_GUESSING)?;
     match accounts::check_password(Some(me.user.clone()), form.current_password).await {
         Ok(_) => {}
         Err(domain::Error::BadCredentials) => {

@@ -7,11 +7,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::client_address::client_ip;
-use super::device_cookie;
 use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use super::path_id::PathId;
 use super::session::SignedIn;
+use super::throttle::password_attempt;
 use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
 use crate::db::DbConnection;
@@ -19,7 +19,6 @@ use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, NewSubscription};
 use crate::domain::{self, accounts};
-use crate::models::user::normalize;
 use crate::models::{Entity, OperationType, UserId, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";
@@ -154,11 +153,7 @@ async fn confirm_password(
     let Some(password) = password.filter(|p| !p.is_empty()) else {
         return Err(Error::unprocessable("Enter your password to continue."));
     };
-    let account = normalize(&me.user.email);
-    let client = device_cookie::sign_in_client(req, state, &account);
-    if let Err(wait) = state.throttles.sign_in_attempt(&account, &client) {
-        return Err(Error::too_many("Too many password attempts.", wait));
-    }
+    password_attempt(req, state, &me.user.email, "Too many password attempts.")?;
     match accounts::check_password(Some(me.user.clone()), password).await {
         Ok(_) => me.password_confirmed(),
         Err(domain::Error::BadCredentials) => Err(Error::unprocessable(
@@ -442,20 +437,17 @@ fn render(
     } else {
         StatusCode::OK
     };
-    let retry_after = password_refused.as_ref().and_then(Error::retry_after);
-    if let Some(refused) = password_refused {
+    if let Some(refused) = &password_refused {
         status = refused.status;
-        section.password_error = Some(refused.message);
+        section.password_error = Some(refused.message.clone());
     }
     let mut response = if is_htmx(req) {
         html_status(status, &section)?
     } else {
         html_status(status, &ApiAccessPage { layout, section })?
     };
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    if let Some(refused) = &password_refused {
+        refused.set_retry_after(&mut response);
     }
     if shows_key {
         response

@@ -146,6 +146,23 @@ impl<C: Clock + Clone> Throttles<C> {
     }
 }
 
+/// Counts one password attempt on `email`'s account from this request's client (its device
+/// cookie, or its address). The client, to renew the device cookie after a success; or the 429
+/// that says, with `refused`, when to try again.
+pub fn password_attempt(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    email: &str,
+    refused: &str,
+) -> Result<(String, SignInClient), Error> {
+    let account = crate::models::user::normalize(email);
+    let client = super::device_cookie::sign_in_client(req, state, &account);
+    match state.throttles.sign_in_attempt(&account, &client) {
+        Ok(()) => Ok((account, client)),
+        Err(wait) => Err(Error::too_many(refused, wait)),
+    }
+}
+
 pub const API_KEY_GUESSING: &str = "Too many requests with an invalid API key from this address.";
 pub const SIGN_IN_GUESSING: &str = "Too many sign-in attempts.";
 
