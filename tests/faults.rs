@@ -94,7 +94,12 @@ async fn eight_writers_for_20_seconds_meet_no_locked_database_and_no_server_erro
         "most writes succeed: {ok} of {}",
         statuses.len()
     );
-    assert!(!captured_logs().contains("database is locked"));
+    let locked: Vec<String> = captured_logs()
+        .lines()
+        .filter(|line| line.contains("database is locked"))
+        .map(str::to_owned)
+        .collect();
+    assert!(locked.is_empty(), "{}", locked.join("\n"));
     // One active key per user, whatever the interleaving.
     let active: Vec<(i64, i64)> = app
         .with_conn(|c| {
@@ -252,4 +257,36 @@ async fn a_backup_of_a_live_database_restores_every_row() {
         .await
         .expect("GET /api/v1/me");
     assert_eq!(me.status(), 200);
+}
+
+#[actix_web::test]
+async fn opening_a_new_sqlite_database_with_a_full_pool_meets_no_lock() {
+    crate::support::TestApp::spawn().await; // installs the log capture
+    let dir = tempfile::tempdir().expect("temp dir");
+    for n in 0..40 {
+        let path = dir.path().join(format!("fresh-{n}.db"));
+        let url = DatabaseUrl::parse(path.to_str().expect("path")).expect("url");
+        let db = Db::connect(&url, 8).expect("connect");
+        let mode: Vec<String> = {
+            #[derive(QueryableByName)]
+            struct Mode {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                journal_mode: String,
+            }
+            let mut c = db.get().expect("connection");
+            diesel::sql_query("PRAGMA journal_mode")
+                .load::<Mode>(&mut c)
+                .expect("journal mode")
+                .into_iter()
+                .map(|m| m.journal_mode)
+                .collect()
+        };
+        assert_eq!(mode, ["wal"]);
+    }
+    let log = captured_logs();
+    let locked: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("database is locked"))
+        .collect();
+    assert!(locked.is_empty(), "{}", locked.join("\n"));
 }

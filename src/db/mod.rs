@@ -113,11 +113,20 @@ pub struct Db {
 
 impl Db {
     pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, Unavailable> {
+        let manager = ConnectionManager { url: url.clone() };
+        // One connection first: on a new SQLite file it switches the database to WAL, which
+        // takes an exclusive lock without waiting. The pool's connections, opened together,
+        // then find WAL already set instead of racing to set it ("database is locked").
+        drop(
+            manager
+                .connect()
+                .map_err(|e| Unavailable(format!("cannot open the database: {e}")))?,
+        );
         let pool = Pool::builder()
             .max_size(max_size)
             // Longer than SQLite's busy timeout, so a waiting writer fails on the lock first.
             .connection_timeout(Duration::from_secs(10))
-            .build(ConnectionManager { url: url.clone() })
+            .build(manager)
             .map_err(|e| Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
