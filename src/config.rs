@@ -106,6 +106,10 @@ pub struct WebSettings {
     /// believed. Without them the client address is the socket's peer.
     #[arg(long, env = "KEYPORT_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
     pub trusted_proxies: TrustedProxies,
+    /// API calls with an invalid key one address may make at once before it gets 429 (it then
+    /// gets one more every 60/N seconds). Calls with a valid key are never limited.
+    #[arg(long, env = "KEYPORT_API_KEY_FAILURES_PER_MINUTE", default_value_t = std::num::NonZeroU32::new(30).expect("not zero"))]
+    pub api_key_failures_per_minute: std::num::NonZeroU32,
     /// Accept API keys in the `api_key` query parameter (links). `false` refuses them.
     #[arg(long, env = "KEYPORT_ALLOW_QUERY_KEYS", default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_query_keys: bool,
@@ -119,6 +123,7 @@ impl Default for WebSettings {
             session_absolute_hours: 12,
             reauth_minutes: 15,
             trusted_proxies: TrustedProxies::default(),
+            api_key_failures_per_minute: std::num::NonZeroU32::new(30).expect("not zero"),
             allow_query_keys: true,
         }
     }

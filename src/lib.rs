@@ -42,11 +42,12 @@ impl AppState {
         let secret = db::instance_secret(&mut conn, "session_cookie_key", 64)
             .map_err(|e| db::Unavailable(e.to_string()))?;
         drop(conn);
+        let failures_per_minute = settings.api_key_failures_per_minute;
         Ok(Self {
             db,
             settings,
             delivery: config::DeliverySettings::default(),
-            throttles: Default::default(),
+            throttles: std::sync::Arc::new(web::throttle::Throttles::new(failures_per_minute)),
             cookie_key: Key::from(&secret),
         })
     }

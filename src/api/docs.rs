@@ -37,6 +37,9 @@ pub enum KeyErrors {
     /// No valid API key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
+    /// Too many requests with an invalid key from this address; `Retry-After` says when to try again
+    #[response(status = 429)]
+    Throttled(ErrorBody),
 }
 
 /// What any call with a JSON body may answer besides its own results.
@@ -49,6 +52,9 @@ pub enum BodyErrors {
     /// No valid API key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
+    /// Too many requests with an invalid key from this address; `Retry-After` says when to try again
+    #[response(status = 429)]
+    Throttled(ErrorBody),
     /// The body is larger than 256 KB
     #[response(status = 413)]
     TooLarge(ErrorBody),

@@ -12,8 +12,9 @@
 //! its own client: someone guessing from elsewhere cannot lock the real user out of the
 //! browser they use (OWASP's device cookies).
 //!
-//! API: an address whose calls keep failing with 401 gets 429 instead; calls with a valid key
-//! are never counted.
+//! API: an address whose calls keep failing with 401 gets 429 instead (30 at once, then one
+//! every 2 s, unless `KEYPORT_API_KEY_FAILURES_PER_MINUTE` says otherwise); calls with a valid
+//! key are never counted.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -62,9 +63,10 @@ pub struct Throttles<C: Clock = DefaultClock> {
     api_key_failures: Limiter<IpAddr, C>,
 }
 
-impl Default for Throttles {
-    fn default() -> Self {
-        Self::with_clock(DefaultClock::default())
+impl Throttles {
+    /// The limits above, with this many API key failures a minute per address.
+    pub fn new(api_key_failures_per_minute: NonZeroU32) -> Self {
+        Self::with_clock(DefaultClock::default(), api_key_failures_per_minute)
     }
 }
 
@@ -88,7 +90,7 @@ where
 }
 
 impl<C: Clock + Clone> Throttles<C> {
-    pub fn with_clock(clock: C) -> Self {
+    pub fn with_clock(clock: C, api_key_failures_per_minute: NonZeroU32) -> Self {
         Self {
             per_client_quick: limiter(per_minute(5), &clock),
             per_client_slow: limiter(per_hour(20), &clock),
@@ -97,7 +99,7 @@ impl<C: Clock + Clone> Throttles<C> {
                 per_hour(200).allow_burst(NonZeroU32::new(30).expect("not zero")),
                 &clock,
             ),
-            api_key_failures: limiter(per_minute(30), &clock),
+            api_key_failures: limiter(Quota::per_minute(api_key_failures_per_minute), &clock),
         }
     }
 
@@ -221,7 +223,8 @@ mod tests {
     #[test]
     fn the_delay_grows_the_longer_guessing_goes_on() {
         let clock = FakeRelativeClock::default();
-        let throttles = Throttles::with_clock(clock.clone());
+        let throttles =
+            Throttles::with_clock(clock.clone(), NonZeroU32::new(30).expect("not zero"));
         let waits = guess(&throttles, &clock, 5);
         assert!(waits.is_empty(), "five attempts at once are allowed");
         let waits = guess(&throttles, &clock, 10);
@@ -243,7 +246,8 @@ mod tests {
     #[test]
     fn guessing_from_many_addresses_cannot_lock_out_a_known_browser() {
         let clock = FakeRelativeClock::default();
-        let throttles = Throttles::with_clock(clock.clone());
+        let throttles =
+            Throttles::with_clock(clock.clone(), NonZeroU32::new(30).expect("not zero"));
         for n in 0..100 {
             assert!(
                 throttles
@@ -274,7 +278,8 @@ mod tests {
     #[test]
     fn one_address_spraying_many_accounts_is_limited() {
         let clock = FakeRelativeClock::default();
-        let throttles = Throttles::with_clock(clock.clone());
+        let throttles =
+            Throttles::with_clock(clock.clone(), NonZeroU32::new(30).expect("not zero"));
         let sprayer = address(7);
         let allowed = (0..100)
             .take_while(|n| {
@@ -289,7 +294,8 @@ mod tests {
     #[test]
     fn api_key_failures_are_limited_per_address_and_forgotten_when_idle() {
         let clock = FakeRelativeClock::default();
-        let throttles = Throttles::with_clock(clock.clone());
+        let throttles =
+            Throttles::with_clock(clock.clone(), NonZeroU32::new(30).expect("not zero"));
         let addr = IpAddr::from([192, 0, 2, 1]);
         assert!((0..30).all(|_| throttles.api_key_failure(addr).is_ok()));
         let wait = throttles
