@@ -13,8 +13,16 @@ fuzz_target!(|text: &str| {
     };
     let url = url::Url::parse(&accepted).expect("an accepted URL parses");
     assert!(matches!(url.scheme(), "http" | "https"), "{accepted}");
-    assert!(url.username().is_empty() && url.password().is_none(), "{accepted}");
-    assert!(!accepted.chars().any(|c| c.is_whitespace() || c.is_control()), "{accepted:?}");
+    assert!(
+        url.username().is_empty() && url.password().is_none(),
+        "{accepted}"
+    );
+    assert!(
+        !accepted
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control()),
+        "{accepted:?}"
+    );
     assert!(text.chars().count() <= 2048);
     match url.host() {
         Some(url::Host::Ipv4(ip)) => assert!(is_public(ip.into()), "{accepted}"),
@@ -23,9 +31,17 @@ fuzz_target!(|text: &str| {
             assert!(!name.eq_ignore_ascii_case("localhost"), "{accepted}");
             // A name is never an address in disguise (2130706433, 0x7f.1, 0177.1).
             assert!(name.parse::<std::net::Ipv4Addr>().is_err(), "{accepted}");
-            assert!(name.rsplit('.').next().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic())), "{accepted}");
+            assert!(
+                name.rsplit('.')
+                    .next()
+                    .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic())),
+                "{accepted}"
+            );
         }
         None => panic!("no host: {accepted}"),
     }
-    assert_eq!(validate_url(&accepted, false).ok().as_deref(), Some(accepted.as_str()));
+    assert_eq!(
+        validate_url(&accepted, false).ok().as_deref(),
+        Some(accepted.as_str())
+    );
 });
