@@ -135,6 +135,7 @@ pub fn app(
         .wrap(web::security_headers::every_response(tls))
         .wrap(from_fn(web::access_log::log))
         .configure(web::static_files::routes)
+        .configure(web::health::routes)
         .service(
             aw::scope("")
                 .wrap(from_fn(web::csrf::protect))

@@ -119,3 +119,40 @@ async fn first_start_prints_a_setup_link_that_creates_the_first_admin_once() {
     let forged = other.get("/setup?token=not-a-real-token").await;
     assert_eq!(forged.status, 404);
 }
+
+#[actix_web::test]
+async fn health_and_readiness_probes_answer_without_a_session() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let api = app.api();
+    for (path, status) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let response = api.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "{path} started a session"
+        );
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["status"], status, "{path}");
+    }
+    // A database whose newest migration has not run (as when an older keyport created it).
+    app.with_conn(|c| {
+        c.batch_execute(
+            "DELETE FROM __diesel_schema_migrations WHERE version = \
+             (SELECT MAX(version) FROM __diesel_schema_migrations)",
+        )
+    })
+    .expect("forget the newest migration");
+    let response = api.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["status"], "not ready");
+    assert!(
+        body["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("1 database migrations have not run")),
+        "{body}"
+    );
+    // The process itself is fine.
+    assert_eq!(api.get("/healthz").await.status(), 200);
+}

@@ -162,6 +162,17 @@ impl Db {
         .map_err(|e| E::from(Unavailable(e.to_string())))?
     }
 
+    /// How many of keyport's migrations this database has not run yet.
+    pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize, Unavailable> {
+        let pending = match conn {
+            DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+            DbConnection::Postgresql(c) => {
+                c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len())
+            }
+        };
+        pending.map_err(|e| Unavailable(format!("cannot read the migrations: {e}")))
+    }
+
     /// Brings the schema up to date for the active backend.
     pub fn migrate(&self) -> Result<(), Unavailable> {
         let mut conn = self.get()?;

@@ -8,6 +8,7 @@ pub mod developer_guide;
 pub mod device_cookie;
 pub mod error;
 pub mod guide_examples;
+pub mod health;
 pub mod login;
 pub mod pages;
 pub mod password;
