@@ -154,10 +154,7 @@ fn main() -> ExitCode {
             email, database, ..
         }) => read_password().and_then(|password| {
             change_user(&database, &email, |c| {
-                let user =
-                    User::find_by_email(c, &email)?.ok_or(keyport::domain::Error::NotFound)?;
-                accounts::change_password(c, user.id, &password)?;
-                Ok(user)
+                accounts::set_password(c, &email, &password)
             })
             .map(|u| {
                 println!(

@@ -104,6 +104,13 @@ pub fn change_password(conn: &mut DbConnection, user: UserId, new_password: &str
     })
 }
 
+/// Sets the password of the user with this email (the command line), ending their sessions.
+pub fn set_password(conn: &mut DbConnection, email: &str, new_password: &str) -> Result<User> {
+    let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
+    change_password(conn, user.id, new_password)?;
+    Ok(user)
+}
+
 /// Ends every session of the user, on every instance.
 pub fn sign_out_everywhere(conn: &mut DbConnection, user: UserId) -> Result<()> {
     Session::delete_for_user(conn, user)?;

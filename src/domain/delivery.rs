@@ -438,16 +438,20 @@ fn check_literal_address(url: &str, allow_private: bool) -> std::result::Result<
         return Ok(());
     }
     let parsed = url::Url::parse(url).map_err(|e| format!("the URL is not valid: {e}"))?;
-    let ip = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        _ => return Ok(()),
-    };
-    if is_public(ip) {
-        Ok(())
-    } else {
-        Err(format!("refused: {ip} is not a public address"))
+    match non_public_literal(&parsed) {
+        Some(ip) => Err(format!("refused: {ip} is not a public address")),
+        None => Ok(()),
     }
+}
+
+/// The address a URL names directly, when it is not public. Names are checked when resolved.
+pub fn non_public_literal(url: &url::Url) -> Option<IpAddr> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(ip) => IpAddr::V4(ip),
+        url::Host::Ipv6(ip) => IpAddr::V6(ip),
+        url::Host::Domain(_) => return None,
+    };
+    (!is_public(ip)).then_some(ip)
 }
 
 /// Addresses a webhook may reach: not loopback, private, link-local (which holds cloud

@@ -61,11 +61,13 @@ pub fn validate_url(url: &str, allow_private: bool) -> Result<String> {
         return Ok(url);
     }
     let parsed = url::Url::parse(&url).map_err(|e| invalid("url", e.to_string()))?;
-    match parsed.host() {
-        Some(url::Host::Ipv4(ip)) if !super::delivery::is_public(ip.into()) => Err(invalid(
+    if let Some(ip) = super::delivery::non_public_literal(&parsed) {
+        return Err(invalid(
             "url",
             format!("must not point at {ip}: deliveries go only to public addresses"),
-        )),
+        ));
+    }
+    match parsed.host() {
         Some(url::Host::Domain(name))
             if name.eq_ignore_ascii_case("localhost")
                 || name.to_ascii_lowercase().ends_with(".localhost") =>

@@ -100,8 +100,8 @@ async fn take_form_field(req: &mut ServiceRequest) -> Result<Option<String>, Err
     };
     let token = fields
         .iter()
-        .position(|(name, _)| name == SESSION_KEY)
-        .map(|at| fields.remove(at).1);
+        .find(|(name, _)| name == SESSION_KEY)
+        .map(|(_, value)| value.clone());
     fields.retain(|(name, _)| name != SESSION_KEY);
     let rest = serde_urlencoded::to_string(&fields).unwrap_or_default();
     req.headers_mut().insert(

@@ -7,9 +7,8 @@ use serde::Deserialize;
 use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, redirect};
 use super::session::SignedIn;
-use super::throttle::{SIGN_IN_GUESSING, password_attempt};
 use crate::AppState;
-use crate::domain::{self, accounts};
+use crate::domain::accounts;
 
 pub const PAGE: &str = "/settings/password";
 
@@ -50,12 +49,12 @@ async fn show(me: SignedIn) -> Result<HttpResponse, Error> {
 
 async fn change(
     state: web::Data<AppState>,
-    me: SignedIn,
+    mut me: SignedIn,
     req: HttpRequest,
     form: web::Form<ChangeForm>,
 ) -> Result<HttpResponse, Error> {
     let form = form.into_inner();
-    match change_password(&state, &me, &req, form).await {
+    match change_password(&state, &mut me, &req, form).await {
         Ok(()) => {
             // Every session of the user ended with the change; this one goes on under a new
             // key.
@@ -74,20 +73,17 @@ async fn change(
 
 async fn change_password(
     state: &AppState,
-    me: &SignedIn,
+    me: &mut SignedIn,
     req: &HttpRequest,
     form: ChangeForm,
 ) -> Result<(), Error> {
-    password_attempt(req, state, &me.user.email, SIGN_IN_GUESSING)?;
-    match accounts::check_password(Some(me.user.clone()), form.current_password).await {
-        Ok(_) => {}
-        Err(domain::Error::BadCredentials) => {
-            return Err(Error::unprocessable(
-                "Current password: that is not your password.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    me.confirm_password(
+        state,
+        req,
+        form.current_password,
+        "Current password: that is not your password.",
+    )
+    .await?;
     if form.new_password != form.confirm_password {
         return Err(Error::unprocessable(
             "New password: the two entries differ. Type the same password twice.",

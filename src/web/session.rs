@@ -13,8 +13,10 @@ use rand::TryRngCore;
 use rand::distr::{Alphanumeric, Distribution};
 
 use super::error::Error;
+use super::throttle::{PASSWORD_GUESSING, password_attempt};
 use crate::AppState;
 use crate::db::{Db, now};
+use crate::domain::{self, accounts};
 use crate::models::session::{NewSession, Session as SessionRow};
 use crate::models::{Role, User, UserId};
 
@@ -170,11 +172,26 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
-    /// The password was just entered again.
-    pub fn password_confirmed(&mut self) -> Result<(), Error> {
-        self.session.insert(PASSWORD_AT, unix_now())?;
-        self.needs_password = false;
-        Ok(())
+    /// Checks the password this person typed to confirm it is them (before a sensitive change,
+    /// or a new password): counted against the sign-in limits first, then verified; `wrong` is
+    /// the answer to a wrong one. A right one counts as just entered.
+    pub async fn confirm_password(
+        &mut self,
+        state: &AppState,
+        req: &HttpRequest,
+        password: String,
+        wrong: &str,
+    ) -> Result<(), Error> {
+        password_attempt(req, state, &self.user.email, PASSWORD_GUESSING)?;
+        match accounts::check_password(Some(self.user.clone()), password).await {
+            Ok(_) => {
+                self.session.insert(PASSWORD_AT, unix_now())?;
+                self.needs_password = false;
+                Ok(())
+            }
+            Err(domain::Error::BadCredentials) => Err(Error::unprocessable(wrong)),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

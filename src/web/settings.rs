@@ -11,14 +11,13 @@ use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use super::path_id::PathId;
 use super::session::SignedIn;
-use super::throttle::password_attempt;
 use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
 use crate::db::DbConnection;
+use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, NewSubscription};
-use crate::domain::{self, accounts};
 use crate::models::{Entity, OperationType, UserId, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";
@@ -153,14 +152,13 @@ async fn confirm_password(
     let Some(password) = password.filter(|p| !p.is_empty()) else {
         return Err(Error::unprocessable("Enter your password to continue."));
     };
-    password_attempt(req, state, &me.user.email, "Too many password attempts.")?;
-    match accounts::check_password(Some(me.user.clone()), password).await {
-        Ok(_) => me.password_confirmed(),
-        Err(domain::Error::BadCredentials) => Err(Error::unprocessable(
-            "That is not your password. Enter the password you sign in with.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    me.confirm_password(
+        state,
+        req,
+        password,
+        "That is not your password. Enter the password you sign in with.",
+    )
+    .await
 }
 
 /// Issues a key (Enable API Access or Regenerate New Key) and shows it, once.

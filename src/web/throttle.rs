@@ -167,6 +167,7 @@ pub fn password_attempt(
 
 pub const API_KEY_GUESSING: &str = "Too many requests with an invalid API key from this address.";
 pub const SIGN_IN_GUESSING: &str = "Too many sign-in attempts.";
+pub const PASSWORD_GUESSING: &str = "Too many password attempts.";
 
 /// Wraps the API: a 401 counts against the caller's address, and once the address is over
 /// its allowance the answer is 429 with `Retry-After` instead.
