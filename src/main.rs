@@ -10,7 +10,7 @@ use keyport::config::{DatabaseArgs, ServeArgs};
 use keyport::db::{DatabaseUrl, Db};
 use keyport::domain::accounts::{self, NewAccount};
 use keyport::domain::delivery::Worker;
-use keyport::domain::{demo, setup};
+use keyport::domain::{demo, setup, sign_in_limits};
 use keyport::models::{Role, User};
 use keyport::{AppState, app};
 
@@ -290,7 +290,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let delivering = actix_web::rt::spawn(worker.run(stopped));
         actix_web::rt::spawn(sweep_expired_sessions(db));
-        actix_web::rt::spawn(forget_idle_limits(state.throttles.clone()));
+        actix_web::rt::spawn(forget_idle_limits(state.clone()));
         let server = HttpServer::new(move || app(state.clone()))
             // Signals are ours: the delivery worker stops with the server.
             .disable_signals()
@@ -371,12 +371,22 @@ fn announce_first_start(db: &Db, args: &ServeArgs) -> Result<(), String> {
 }
 
 /// Throttling state of clients that are back to their full allowance is dropped, so memory
-/// follows recent clients, not every client ever seen.
-async fn forget_idle_limits(throttles: std::sync::Arc<keyport::web::throttle::Throttles>) {
+/// and the sign-in limits' table follow recent clients, not every client ever seen.
+async fn forget_idle_limits(state: AppState) {
     let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
-        throttles.forget_idle();
+        state.throttles.forget_idle();
+        let forgotten = state
+            .db
+            .run(|c| {
+                sign_in_limits::forget_spent(c, sign_in_limits::now_micros())
+                    .map_err(anyhow::Error::from)
+            })
+            .await;
+        if let Err(e) = forgotten {
+            tracing::warn!(error = %e, "could not forget spent sign-in limits");
+        }
     }
 }
 

@@ -173,18 +173,40 @@ impl Db {
         pending.map_err(|e| Unavailable(format!("cannot read the migrations: {e}")))
     }
 
-    /// Brings the schema up to date for the active backend.
+    /// Brings the schema up to date for the active backend. Instances starting at the same
+    /// moment take turns: the first runs what is pending, the others then find nothing to do.
     pub fn migrate(&self) -> Result<(), Unavailable> {
         let mut conn = self.get()?;
-        let result = match &mut *conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        let failed = |e: &dyn std::fmt::Display| Unavailable(format!("migrations failed: {e}"));
+        match &mut *conn {
+            // One writer at a time: the whole run is one `BEGIN IMMEDIATE` transaction (each
+            // migration a savepoint in it), and a second instance waits for the lock.
+            DbConnection::Sqlite(c) => c
+                .immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop))
+                .map_err(|e| failed(&e)),
+            // A session-level advisory lock, held until the run ends (or the connection dies).
             DbConnection::Postgresql(c) => {
-                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ())
+                diesel::sql_query("SELECT pg_advisory_lock($1)")
+                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+                    .execute(c)
+                    .map_err(|e| failed(&e))?;
+                let ran = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(drop)
+                    .map_err(|e| failed(&e));
+                let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+                    .execute(c)
+                    .map(drop)
+                    .map_err(|e| failed(&e));
+                ran.and(unlocked)
             }
-        };
-        result.map_err(|e| Unavailable(format!("migrations failed: {e}")))
+        }
     }
 }
+
+/// The PostgreSQL advisory lock that keyport's migrations hold ("keyport" in ASCII).
+const MIGRATION_LOCK: i64 = 0x006b_6579_706f_7274;
 
 /// Writes a consistent copy of a live SQLite database to `path` (SQLite's `VACUUM INTO`: one
 /// read transaction, so writers carry on and the copy is of one moment). PostgreSQL has

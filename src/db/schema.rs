@@ -183,12 +183,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     webhook_events,
     deliveries,
-    delivery_attempts
+    delivery_attempts,
+    sign_in_limits
 );
 
 diesel::table! {
     instance_secrets (name) {
         name -> Text,
         value -> Binary,
+    }
+}
+
+diesel::table! {
+    sign_in_limits (key) {
+        key -> Text,
+        tat -> BigInt,
     }
 }

@@ -215,19 +215,15 @@ impl Worker {
 fn claim(conn: &mut DbConnection, limit: i64, lease: chrono::Duration) -> Result<Vec<DeliveryJob>> {
     // Look first without the write lock: an idle worker polls often, and must not hold up
     // the requests that write.
-    if Delivery::due(conn, now(), 1)?.is_empty() {
+    if !Delivery::any_due(conn, now())? {
         return Ok(Vec::new());
     }
     write_transaction(conn, |conn| {
         let at = now();
-        let mut jobs = Vec::new();
-        for id in Delivery::due(conn, at, limit)? {
-            // Another worker (or instance) may have claimed it since: then it is theirs.
-            if Delivery::claim(conn, id, at, at + lease)? == 1 {
-                jobs.push(Delivery::job(conn, id)?);
-            }
-        }
-        Ok(jobs)
+        Delivery::claim_due(conn, at, at + lease, limit)?
+            .into_iter()
+            .map(|id| Ok(Delivery::job(conn, id)?))
+            .collect()
     })
 }
 

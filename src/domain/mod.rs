@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod records;
 pub mod seed;
 pub mod setup;
+pub mod sign_in_limits;
 pub mod web_address;
 pub mod webhooks;
 

@@ -218,9 +218,33 @@ impl Attempt {
 }
 
 impl Delivery {
-    /// Pending deliveries whose time has come and that no worker holds, oldest first.
-    pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
-        deliveries::table
+    /// Whether any delivery is due: a look without locks, for an idle worker's poll.
+    pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            deliveries::table
+                .filter(deliveries::state.eq(DeliveryState::Pending))
+                .filter(deliveries::next_attempt_at.le(now))
+                .filter(
+                    deliveries::locked_until
+                        .is_null()
+                        .or(deliveries::locked_until.lt(now)),
+                ),
+        ))
+        .get_result(conn)
+    }
+
+    /// Claims up to `limit` due deliveries that no worker holds, oldest first, for this worker
+    /// until `until` (the lease). Call it in a write transaction. On PostgreSQL the rows are
+    /// taken `FOR UPDATE SKIP LOCKED`, so workers of other instances claiming at the same
+    /// moment pass over them and take the next ones instead of waiting; on SQLite the write
+    /// transaction already makes the claimer the only writer.
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<i64>> {
+        let due = deliveries::table
             .filter(deliveries::state.eq(DeliveryState::Pending))
             .filter(deliveries::next_attempt_at.le(now))
             .filter(
@@ -230,29 +254,17 @@ impl Delivery {
             )
             .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
             .limit(limit)
-            .select(deliveries::id)
-            .load(conn)
-    }
-
-    /// Takes the delivery for one worker until `until`; 0 when another worker was faster.
-    pub fn claim(
-        conn: &mut DbConnection,
-        id: i64,
-        now: NaiveDateTime,
-        until: NaiveDateTime,
-    ) -> QueryResult<usize> {
-        diesel::update(
-            deliveries::table
-                .filter(deliveries::id.eq(id))
-                .filter(deliveries::state.eq(DeliveryState::Pending))
-                .filter(
-                    deliveries::locked_until
-                        .is_null()
-                        .or(deliveries::locked_until.lt(now)),
-                ),
-        )
-        .set(deliveries::locked_until.eq(until))
-        .execute(conn)
+            .select(deliveries::id);
+        let ids: Vec<i64> = match conn {
+            DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
+        };
+        if !ids.is_empty() {
+            diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
+                .set(deliveries::locked_until.eq(until))
+                .execute(conn)?;
+        }
+        Ok(ids)
     }
 
     pub fn job(conn: &mut DbConnection, id: i64) -> QueryResult<DeliveryJob> {

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod job;
 pub mod session;
 pub mod setup_token;
+pub mod sign_in_limit;
 pub mod user;
 pub mod webhook;
 

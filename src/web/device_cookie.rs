@@ -8,8 +8,8 @@ use rand::TryRngCore;
 use rand::distr::{Alphanumeric, Distribution};
 
 use super::client_address::client_addr;
-use super::throttle::SignInClient;
 use crate::AppState;
+use crate::domain::sign_in_limits::SignInClient;
 
 const NAME: &str = "keyport_device";
 const KEPT_DAYS: i64 = 180;

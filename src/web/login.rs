@@ -66,7 +66,7 @@ async fn submit(
         next,
     } = form.into_inner();
     let next = safe_next(next.as_deref()).to_owned();
-    let (account, client) = match password_attempt(&req, &state, &email, SIGN_IN_GUESSING) {
+    let (account, client) = match password_attempt(&req, &state, &email, SIGN_IN_GUESSING).await {
         Ok(counted) => counted,
         Err(throttled) => return refused(&session, email, next, throttled),
     };

@@ -182,7 +182,7 @@ impl SignedIn {
         password: String,
         wrong: &str,
     ) -> Result<(), Error> {
-        password_attempt(req, state, &self.user.email, PASSWORD_GUESSING)?;
+        password_attempt(req, state, &self.user.email, PASSWORD_GUESSING).await?;
         match accounts::check_password(Some(self.user.clone()), password).await {
             Ok(_) => {
                 self.session.insert(PASSWORD_AT, unix_now())?;
