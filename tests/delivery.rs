@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use keyport::config::{DeliverySettings, RetrySchedule};
 use keyport::db::schema::{deliveries, delivery_attempts, webhooks};
@@ -11,101 +10,7 @@ use keyport::domain::delivery::Worker;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
-
-/// What the receiver was sent: the three Standard Webhooks headers and the body.
-#[derive(Debug, Clone)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
-}
-
-#[derive(Default)]
-struct ReceiverState {
-    received: Vec<Received>,
-    /// Statuses to answer with, in order; 200 once they run out.
-    answers: Vec<u16>,
-    /// How long each answer takes.
-    delay: Duration,
-    /// Requests that have arrived, answered or not yet.
-    arrived: usize,
-}
-
-struct Receiver {
-    state: Arc<Mutex<ReceiverState>>,
-    server: actix_test::TestServer,
-}
-
-impl Receiver {
-    fn start(answers: &[u16]) -> Self {
-        Self::start_slow(answers, Duration::ZERO)
-    }
-
-    /// A receiver that takes `delay` over each answer, so deliveries are in flight for a while.
-    fn start_slow(answers: &[u16], delay: Duration) -> Self {
-        let state = Arc::new(Mutex::new(ReceiverState {
-            received: Vec::new(),
-            answers: answers.to_vec(),
-            delay,
-            arrived: 0,
-        }));
-        let shared = state.clone();
-        let server = actix_test::start(move || {
-            actix_web::App::new()
-                .app_data(web::Data::from(shared.clone()))
-                .default_service(web::to(receive))
-        });
-        Self { state, server }
-    }
-
-    fn url(&self) -> String {
-        self.server.url("/hooks")
-    }
-
-    fn arrived(&self) -> usize {
-        self.state.lock().expect("receiver").arrived
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.state.lock().expect("receiver").received.clone()
-    }
-}
-
-async fn receive(
-    state: web::Data<Mutex<ReceiverState>>,
-    req: HttpRequest,
-    body: String,
-) -> HttpResponse {
-    let delay = {
-        let mut state = state.lock().expect("receiver");
-        state.arrived += 1;
-        state.delay
-    };
-    actix_web::rt::time::sleep(delay).await;
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut state = state.lock().expect("receiver");
-    state.received.push(Received {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        body,
-    });
-    let status = if state.answers.is_empty() {
-        200
-    } else {
-        state.answers.remove(0)
-    };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
-        .body(format!("answered {status}"))
-}
+use crate::support::{Received, Receiver, TestApp};
 
 fn verify(secret: &str, message: &Received) -> bool {
     crate::support::verify_signature(

@@ -14,6 +14,7 @@ mod cli;
 mod delivery;
 mod docs;
 mod faults;
+mod instances;
 mod pages;
 mod properties;
 mod records;

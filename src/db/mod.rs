@@ -184,29 +184,32 @@ impl Db {
             DbConnection::Sqlite(c) => c
                 .immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop))
                 .map_err(|e| failed(&e)),
-            // A session-level advisory lock, held until the run ends (or the connection dies).
+            // A session-level advisory lock on keyport's schema, held until the run ends (or
+            // the connection dies).
             DbConnection::Postgresql(c) => {
-                diesel::sql_query("SELECT pg_advisory_lock($1)")
-                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+                diesel::sql_query("SELECT pg_advisory_lock($1, hashtext(current_schema()))")
+                    .bind::<diesel::sql_types::Integer, _>(MIGRATION_LOCK)
                     .execute(c)
                     .map_err(|e| failed(&e))?;
                 let ran = c
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(drop)
                     .map_err(|e| failed(&e));
-                let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
-                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
-                    .execute(c)
-                    .map(drop)
-                    .map_err(|e| failed(&e));
+                let unlocked =
+                    diesel::sql_query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))")
+                        .bind::<diesel::sql_types::Integer, _>(MIGRATION_LOCK)
+                        .execute(c)
+                        .map(drop)
+                        .map_err(|e| failed(&e));
                 ran.and(unlocked)
             }
         }
     }
 }
 
-/// The PostgreSQL advisory lock that keyport's migrations hold ("keyport" in ASCII).
-const MIGRATION_LOCK: i64 = 0x006b_6579_706f_7274;
+/// The PostgreSQL advisory lock that keyport's migrations hold ("kprt" in ASCII), with the
+/// schema's hash as its second half: instances on other schemas do not wait for each other.
+const MIGRATION_LOCK: i32 = 0x6b70_7274;
 
 /// Writes a consistent copy of a live SQLite database to `path` (SQLite's `VACUUM INTO`: one
 /// read transaction, so writers carry on and the copy is of one moment). PostgreSQL has

@@ -56,6 +56,7 @@ impl Page {
 
 pub struct Browser {
     client: reqwest::Client,
+    cookies: std::sync::Arc<reqwest::cookie::Jar>,
     base: String,
     csrf: Mutex<Option<String>>,
 }
@@ -67,8 +68,9 @@ impl Browser {
 
     /// A browser whose every request carries these headers (an `X-Forwarded-For`, say).
     pub fn with_headers(base: String, headers: HeaderMap) -> Self {
+        let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(cookies.clone())
             .redirect(Policy::none())
             .pool_idle_timeout(IDLE)
             .default_headers(headers)
@@ -76,9 +78,31 @@ impl Browser {
             .expect("http client");
         Self {
             client,
+            cookies,
             base: base.trim_end_matches('/').to_owned(),
             csrf: Mutex::new(None),
         }
+    }
+
+    /// The same browser (its cookies) on another instance of keyport, at `base`: cookies are
+    /// per host, not per port, as in a real browser behind one load-balanced name.
+    pub fn on(&self, base: &str) -> Browser {
+        Browser {
+            client: self.client.clone(),
+            cookies: self.cookies.clone(),
+            base: base.trim_end_matches('/').to_owned(),
+            csrf: Mutex::new(self.csrf.lock().expect("csrf lock").clone()),
+        }
+    }
+
+    /// The `Cookie` header this browser sends now, for a test that replays it elsewhere.
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().expect("base URL");
+        self.cookies
+            .cookies(&url)
+            .map(|v| v.to_str().expect("ASCII cookies").to_owned())
+            .unwrap_or_default()
     }
 
     async fn page(&self, response: reqwest::Response) -> Page {

@@ -3,6 +3,7 @@
 mod browser;
 mod logs;
 mod process;
+mod receiver;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,7 +16,8 @@ use keyport::models::{Role, UserId};
 
 pub use browser::{Api, Browser, KeyIn, Page};
 pub use logs::captured_logs;
-pub use process::serve;
+pub use process::{Served, serve};
+pub use receiver::{Received, Receiver};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -82,6 +84,20 @@ fn fresh_database() -> (String, TestDatabase) {
             let path = dir.path().join("keyport.db").to_string_lossy().into_owned();
             (path, TestDatabase::Sqlite(dir))
         }
+    }
+}
+
+/// A database no keyport has touched: no tables, no migrations.
+pub struct EmptyDatabase {
+    pub url: String,
+    _database: TestDatabase,
+}
+
+pub fn empty_database() -> EmptyDatabase {
+    let (url, database) = fresh_database();
+    EmptyDatabase {
+        url,
+        _database: database,
     }
 }
 
