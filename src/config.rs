@@ -86,6 +86,10 @@ impl Default for DeliverySettings {
     }
 }
 
+/// By default `/metrics` answers this machine and private networks (where Prometheus
+/// scrapes from), not the internet.
+const METRICS_ALLOW: &str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
+
 /// What the web layer needs to know.
 #[derive(Args, Debug, Clone)]
 pub struct WebSettings {
@@ -104,12 +108,16 @@ pub struct WebSettings {
     pub reauth_minutes: i64,
     /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
     /// believed. Without them the client address is the socket's peer.
-    #[arg(long, env = "KEYPORT_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
-    pub trusted_proxies: TrustedProxies,
+    #[arg(long, env = "KEYPORT_TRUSTED_PROXIES", default_value = "", value_parser = AddressRanges::parse)]
+    pub trusted_proxies: AddressRanges,
     /// API calls with an invalid key one address may make at once before it gets 429 (it then
     /// gets one more every 60/N seconds). Calls with a valid key are never limited.
     #[arg(long, env = "KEYPORT_API_KEY_FAILURES_PER_MINUTE", default_value_t = std::num::NonZeroU32::new(30).expect("not zero"))]
     pub api_key_failures_per_minute: std::num::NonZeroU32,
+    /// Who may read `/metrics` (addresses or CIDR ranges, comma-separated; `0.0.0.0/0,::/0`
+    /// for anyone). Others get 403.
+    #[arg(long, env = "KEYPORT_METRICS_ALLOW", default_value = METRICS_ALLOW, value_parser = AddressRanges::parse)]
+    pub metrics_allow: AddressRanges,
     /// Accept API keys in the `api_key` query parameter (links). `false` refuses them.
     #[arg(long, env = "KEYPORT_ALLOW_QUERY_KEYS", default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_query_keys: bool,
@@ -122,18 +130,20 @@ impl Default for WebSettings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             reauth_minutes: 15,
-            trusted_proxies: TrustedProxies::default(),
+            trusted_proxies: AddressRanges::default(),
+            metrics_allow: AddressRanges::parse(METRICS_ALLOW).unwrap_or_default(),
             api_key_failures_per_minute: std::num::NonZeroU32::new(30).expect("not zero"),
             allow_query_keys: true,
         }
     }
 }
 
-/// The reverse proxies in front of keyport, as addresses or ranges.
+/// Addresses and CIDR ranges: the reverse proxies in front of keyport, or who may read
+/// `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+pub struct AddressRanges(pub Vec<ipnet::IpNet>);
 
-impl TrustedProxies {
+impl AddressRanges {
     pub fn parse(text: &str) -> Result<Self, String> {
         text.split(',')
             .map(str::trim)
@@ -144,7 +154,7 @@ impl TrustedProxies {
                     .map_err(|_| format!("`{part}` is not an IP address or CIDR range"))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(TrustedProxies)
+            .map(AddressRanges)
     }
 
     pub fn contains(&self, addr: &std::net::IpAddr) -> bool {

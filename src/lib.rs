@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod metrics;
 pub mod models;
 pub mod web;
 
@@ -29,8 +30,10 @@ pub struct AppState {
     pub settings: WebSettings,
     /// How webhooks are delivered, for the API Developer Guide to state.
     pub delivery: config::DeliverySettings,
-    /// Sign-in and API key throttling, shared by every worker of this instance.
+    /// API key throttling, shared by every worker of this instance.
     pub throttles: std::sync::Arc<web::throttle::Throttles>,
+    /// What `/metrics` reports: this instance's counters.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
     /// Signs and encrypts the session and device cookies; shared by every instance through
     /// the database.
     cookie_key: Key,
@@ -48,6 +51,7 @@ impl AppState {
             settings,
             delivery: config::DeliverySettings::default(),
             throttles: std::sync::Arc::new(web::throttle::Throttles::new(failures_per_minute)),
+            metrics: std::sync::Arc::default(),
             cookie_key: Key::from(&secret),
         })
     }
@@ -136,6 +140,7 @@ pub fn app(
         .wrap(from_fn(web::access_log::log))
         .configure(web::static_files::routes)
         .configure(web::health::routes)
+        .configure(web::metrics::routes)
         .service(
             aw::scope("")
                 .wrap(from_fn(web::csrf::protect))

@@ -286,7 +286,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .with_delivery(args.delivery.clone());
     let deadline = args.shutdown_timeout;
     actix_web::rt::System::new().block_on(async move {
-        let worker = Worker::new(db.clone(), args.delivery.clone())?;
+        let worker =
+            Worker::new(db.clone(), args.delivery.clone())?.with_metrics(state.metrics.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let delivering = actix_web::rt::spawn(worker.run(stopped));
         actix_web::rt::spawn(sweep_expired_sessions(db));

@@ -1,7 +1,7 @@
 //! Throttling of password and key guessing, the client address behind proxies, keys in links
 //! turned off, and cookie names behind TLS.
 
-use keyport::config::{TrustedProxies, WebSettings};
+use keyport::config::{AddressRanges, WebSettings};
 use keyport::domain::keys::ApiKey;
 use keyport::models::Role;
 
@@ -76,7 +76,7 @@ async fn guessing_cannot_lock_the_owner_out_of_a_browser_they_signed_in_with() {
 async fn behind_a_trusted_proxy_limits_follow_the_forwarded_address_and_spoofing_does_not_reset_them()
  {
     let app = TestApp::spawn_with(WebSettings {
-        trusted_proxies: TrustedProxies::parse("127.0.0.1").expect("valid"),
+        trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
         ..WebSettings::default()
     })
     .await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use keyport::config::{DeliverySettings, TrustedProxies, WebSettings};
+use keyport::config::{AddressRanges, DeliverySettings, WebSettings};
 use keyport::db::schema::{
     api_keys, audit_events, companies, contacts, deliveries, jobs, sessions, users, webhook_events,
     webhooks,
@@ -270,7 +270,7 @@ async fn world() -> World {
     // invalid keys does not turn later cases into 429s.
     let app = TestApp::spawn_with_delivery(
         WebSettings {
-            trusted_proxies: TrustedProxies::parse("127.0.0.1").expect("valid"),
+            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
             ..WebSettings::default()
         },
         DeliverySettings::default(),

@@ -190,6 +190,8 @@ struct Tally {
     duplicates: usize,
     /// Attempts keyport recorded: one per delivery when no two workers attempted the same.
     attempts: i64,
+    /// Deliveries each instance made, as its `/metrics` counts them.
+    delivered_by: (Option<usize>, usize),
 }
 
 /// Writes `changes` contacts through both instances (eight programs, alternating), each
@@ -295,6 +297,18 @@ async fn changes_through_two_instances(
         );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
+    // Which instance made them, from each one's /metrics (a killed one has none to read).
+    let delivered_by = |text: &str| {
+        crate::metrics::sample(
+            text,
+            r#"keyport_webhook_delivery_attempts_total{outcome="delivered"}"#,
+        ) as usize
+    };
+    let delivered_by_b = delivered_by(&crate::metrics::scrape(&b.base).await);
+    let delivered_by_a = match kill_after {
+        None => Some(delivered_by(&crate::metrics::scrape(&a.base).await)),
+        Some(_) => None,
+    };
     drop(b);
 
     let committed: HashSet<i64> = app.with_conn(|c| {
@@ -324,6 +338,7 @@ async fn changes_through_two_instances(
                 .get_result(c)
                 .expect("attempts")
         }),
+        delivered_by: (delivered_by_a, delivered_by_b),
     };
     (tally, in_flight_at_kill)
 }
@@ -331,10 +346,17 @@ async fn changes_through_two_instances(
 #[actix_web::test]
 async fn five_thousand_changes_through_two_instances_arrive_exactly_once() {
     let (tally, _) = changes_through_two_instances(5_000, None).await;
+    let (by_a, by_b) = (
+        tally.delivered_by.0.expect("A's metrics"),
+        tally.delivered_by.1,
+    );
     println!(
-        "two instances, {} changes: {} arrivals, {} lost, {} duplicates",
+        "two instances, {} changes: {} arrivals, {} lost, {} duplicates; A delivered {by_a}, B {by_b}",
         tally.changes, tally.arrivals, tally.lost, tally.duplicates
     );
+    // Both workers took part, and together made each delivery once.
+    assert!(by_a > 0 && by_b > 0, "A delivered {by_a}, B {by_b}");
+    assert_eq!(by_a + by_b, 5_000);
     assert_eq!(tally.changes, 5_000);
     assert_eq!(tally.lost, 0);
     assert_eq!(tally.duplicates, 0);

@@ -15,6 +15,7 @@ mod delivery;
 mod docs;
 mod faults;
 mod instances;
+mod metrics;
 mod pages;
 mod properties;
 mod records;

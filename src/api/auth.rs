@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::keys::ApiKey;
+use crate::metrics::KeyVerification;
 use crate::models::User;
 use crate::web::client_address::client_ip;
 use crate::web::error::Error;
@@ -79,20 +80,33 @@ impl FromRequest for ApiCaller {
         let ip = client_ip(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let counted = |outcome| state.metrics.key_verification(outcome);
             let key = match presented {
                 Some(Presented::Header(key)) => ApiKey::parse(&key),
                 Some(Presented::Query(_)) if !state.settings.allow_query_keys => {
+                    counted(KeyVerification::QueryKeyRefused);
                     return Err(Error::unauthorized(QUERY_KEYS_OFF));
                 }
                 Some(Presented::Query(key)) => ApiKey::parse(&key),
-                None => None,
+                None => {
+                    counted(KeyVerification::Missing);
+                    return Err(Error::unauthorized(UNAUTHORIZED));
+                }
             };
-            let key = key.ok_or_else(|| Error::unauthorized(UNAUTHORIZED))?;
+            let Some(key) = key else {
+                counted(KeyVerification::Malformed);
+                return Err(Error::unauthorized(UNAUTHORIZED));
+            };
             let seen_from = ip.clone();
             let user = state
                 .db
                 .run(move |c| api_access::authenticate(c, &key, seen_from.as_deref()))
                 .await?;
+            counted(if user.is_some() {
+                KeyVerification::Valid
+            } else {
+                KeyVerification::Rejected
+            });
             user.map(|user| ApiCaller { user, ip })
                 .ok_or_else(|| Error::unauthorized(UNAUTHORIZED))
         })

@@ -146,6 +146,16 @@ impl Db {
         self.checkouts.load(Ordering::Relaxed)
     }
 
+    /// This instance's pool, for `/metrics`.
+    pub fn pool_state(&self) -> crate::metrics::Pool {
+        let state = self.pool.state();
+        crate::metrics::Pool {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
     /// Runs blocking database work off the async executor.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where

@@ -66,6 +66,7 @@ pub struct Worker {
     db: Db,
     client: reqwest::Client,
     settings: Arc<DeliverySettings>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Worker {
@@ -85,7 +86,13 @@ impl Worker {
             db,
             client,
             settings: Arc::new(settings),
+            metrics: Arc::default(),
         })
+    }
+
+    /// Counts this worker's attempts in the instance's metrics.
+    pub fn with_metrics(self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self { metrics, ..self }
     }
 
     /// Delivers until `stop` turns true. A batch being sent is finished (each attempt is
@@ -145,6 +152,7 @@ impl Worker {
         };
         match &outcome {
             Outcome::Delivered { status, .. } => {
+                self.metrics.delivery("delivered");
                 tracing::info!(
                     delivery = job.delivery_id,
                     webhook = job.webhook_id,
@@ -153,13 +161,17 @@ impl Worker {
                 )
             }
             Outcome::Failed { error, .. } => {
+                self.metrics.delivery("failed");
                 tracing::info!(delivery = job.delivery_id, webhook = job.webhook_id, %error, "webhook attempt failed")
             }
-            Outcome::Cancelled => tracing::info!(
-                delivery = job.delivery_id,
-                webhook = job.webhook_id,
-                "webhook delivery cancelled: the webhook or its owner's API Access is off"
-            ),
+            Outcome::Cancelled => {
+                self.metrics.delivery("cancelled");
+                tracing::info!(
+                    delivery = job.delivery_id,
+                    webhook = job.webhook_id,
+                    "webhook delivery cancelled: the webhook or its owner's API Access is off"
+                )
+            }
         }
         outcome
     }

@@ -218,6 +218,24 @@ impl Attempt {
 }
 
 impl Delivery {
+    /// The queue for `/metrics`: pending deliveries, those due now, the oldest pending one's
+    /// creation and the longest-due one's due time.
+    pub fn queue(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> QueryResult<(i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>)> {
+        use diesel::dsl::{count_star, min};
+        let pending = deliveries::table.filter(deliveries::state.eq(DeliveryState::Pending));
+        let (all, oldest) = pending
+            .select((count_star(), min(deliveries::created_at)))
+            .first(conn)?;
+        let (due, longest_due) = pending
+            .filter(deliveries::next_attempt_at.le(now))
+            .select((count_star(), min(deliveries::next_attempt_at)))
+            .first::<(i64, Option<NaiveDateTime>)>(conn)?;
+        Ok((all, due, oldest, longest_due))
+    }
+
     /// Whether any delivery is due: a look without locks, for an idle worker's poll.
     pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(

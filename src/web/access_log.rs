@@ -1,5 +1,5 @@
-//! One log line per request. The `api_key` query parameter is redacted: links may carry keys,
-//! logs must not.
+//! One log line per request, and its count in the metrics. The `api_key` query parameter is
+//! redacted: links may carry keys, logs must not.
 
 use std::time::Instant;
 
@@ -21,15 +21,35 @@ pub async fn log(
         .unwrap_or_default();
     // Behind a trusted proxy, the address the limits and the audit trail use.
     let client = super::client_address::client_ip(req.request()).unwrap_or_default();
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .map(|state| state.metrics.clone());
     let result = next.call(req).await;
-    let status = match &result {
-        Ok(res) => res.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
+    let (status, route) = match &result {
+        Ok(res) => (
+            res.status().as_u16(),
+            res.request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".into()),
+        ),
+        Err(e) => (
+            e.as_response_error().status_code().as_u16(),
+            "unmatched".into(),
+        ),
     };
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(metrics) = metrics {
+        let labels = crate::metrics::RequestLabels {
+            method: method.to_string(),
+            route,
+            status,
+        };
+        metrics.request(labels, seconds);
+    }
     tracing::info!(
         target: "keyport::access",
         %method, %path, %query, status, %peer, %client,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = seconds * 1000.0,
         "request"
     );
     result

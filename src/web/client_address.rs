@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use actix_web::{HttpRequest, web};
 
 use crate::AppState;
-use crate::config::TrustedProxies;
+use crate::config::AddressRanges;
 
 pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
@@ -36,7 +36,7 @@ fn forwarded_for(req: &HttpRequest) -> Vec<String> {
         .collect()
 }
 
-fn resolve(peer: IpAddr, hops: Vec<String>, proxies: &TrustedProxies) -> IpAddr {
+fn resolve(peer: IpAddr, hops: Vec<String>, proxies: &AddressRanges) -> IpAddr {
     let mut client = peer;
     if !proxies.contains(&client) {
         return client;
@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").expect("valid list");
+        let proxies = AddressRanges::parse("10.0.0.0/8, 192.168.1.1").expect("valid list");
         let untrusted_peer = ip("203.0.113.9");
         assert_eq!(
             resolve(untrusted_peer, hops(&["198.51.100.1"]), &proxies),
@@ -97,11 +97,8 @@ mod tests {
             resolve(ip("10.1.2.3"), hops(&["::ffff:198.51.100.7"]), &proxies),
             ip("198.51.100.7")
         );
-        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
-        assert!(TrustedProxies::parse("proxy.example").is_err());
-        assert_eq!(
-            TrustedProxies::parse(" ").expect("empty is fine").0.len(),
-            0
-        );
+        assert!(AddressRanges::parse("10.0.0.0/33").is_err());
+        assert!(AddressRanges::parse("proxy.example").is_err());
+        assert_eq!(AddressRanges::parse(" ").expect("empty is fine").0.len(), 0);
     }
 }

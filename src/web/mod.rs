@@ -10,6 +10,7 @@ pub mod error;
 pub mod guide_examples;
 pub mod health;
 pub mod login;
+pub mod metrics;
 pub mod pages;
 pub mod password;
 pub mod path_id;
