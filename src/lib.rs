@@ -138,6 +138,7 @@ pub fn app(
         )
         .wrap(web::security_headers::every_response(tls))
         .wrap(from_fn(web::access_log::log))
+        .wrap(from_fn(web::request_id::assign))
         .configure(web::static_files::routes)
         .configure(web::health::routes)
         .configure(web::metrics::routes)

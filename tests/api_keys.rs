@@ -25,10 +25,15 @@ async fn assert_refused(response: reqwest::Response, case: &str) -> Value {
         Some("application/json"),
         "{case}"
     );
-    response
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("{case}: not JSON: {e}"))
+    // Each refusal names its own request; otherwise they are all the same.
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    let mut body: Value = response.json().await.expect("JSON body");
+    assert_eq!(body["request_id"], id.as_str(), "{case}");
+    body.as_object_mut().expect("object").remove("request_id");
+    body
 }
 
 #[actix_web::test]

@@ -19,6 +19,7 @@ mod metrics;
 mod pages;
 mod properties;
 mod records;
+mod request_ids;
 mod serve;
 mod sessions;
 mod webhooks;

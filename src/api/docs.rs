@@ -25,6 +25,9 @@ pub struct ErrorBody {
     /// The request body field that is wrong, when one is.
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// This request's id (also in the `X-Request-Id` header): quote it when reporting a problem.
+    #[schema(nullable = false)]
+    pub request_id: Option<String>,
 }
 
 /// What any call with a key may answer besides its own results.

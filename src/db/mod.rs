@@ -164,7 +164,10 @@ impl Db {
         E: From<Unavailable> + Send + 'static,
     {
         let db = self.clone();
+        // The request's span (its id) follows the work onto the blocking thread.
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
+            let _entered = span.enter();
             let mut conn = db.get()?;
             f(&mut conn)
         })

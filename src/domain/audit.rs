@@ -15,6 +15,8 @@ pub fn record(
     action: AuditAction,
     detail: Option<&str>,
 ) -> diesel::QueryResult<usize> {
+    // In the log too (without the detail, which may be a person's words), on the request's line.
+    tracing::info!(actor = actor.id.0, subject = subject.0, %action, "audit event");
     NewAuditEvent {
         actor_id: Some(actor.id),
         subject_id: Some(subject),

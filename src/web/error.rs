@@ -136,6 +136,7 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
+    request_id: Option<String>,
 }
 
 /// Who reads an error: a person in a browser, or a program.
@@ -157,12 +158,14 @@ impl Error {
                         HeaderValue::from_static("Bearer realm=\"keyport\""),
                     ));
                 }
-                let mut res = match self.field {
-                    Some(field) => {
-                        res.json(serde_json::json!({ "error": self.message, "field": field }))
-                    }
-                    None => res.json(serde_json::json!({ "error": self.message })),
-                };
+                let mut body = serde_json::json!({ "error": self.message });
+                if let Some(field) = self.field {
+                    body["field"] = field.into();
+                }
+                if let Some(id) = super::request_id::current() {
+                    body["request_id"] = id.into();
+                }
+                let mut res = res.json(body);
                 self.set_retry_after(&mut res);
                 res
             }
@@ -255,6 +258,7 @@ impl ResponseError for Error {
             status: self.status.as_u16(),
             title: self.status.canonical_reason().unwrap_or("Error"),
             message: &self.message,
+            request_id: super::request_id::current(),
         };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
         let mut res = HttpResponse::build(self.status)

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod pages;
 pub mod password;
 pub mod path_id;
+pub mod request_id;
 pub mod security_headers;
 pub mod session;
 pub mod settings;

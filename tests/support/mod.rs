@@ -16,7 +16,7 @@ use keyport::models::{Role, UserId};
 
 pub use browser::{Api, Browser, KeyIn, Page};
 pub use logs::captured_logs;
-pub use process::{Served, serve};
+pub use process::{Served, serve, serve_with_env};
 pub use receiver::{Received, Receiver};
 
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -10,6 +10,7 @@ use std::time::Duration;
 pub struct Served {
     child: Child,
     lines: mpsc::Receiver<String>,
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub base: String,
 }
 
@@ -64,16 +65,30 @@ fn free_port() -> u16 {
 
 /// Starts `keyport serve` on a free port with this database and these extra flags.
 pub fn serve(database_url: &str, extra: &[&str]) -> Served {
+    serve_with_env(database_url, extra, &[])
+}
+
+/// `serve` with these environment variables too (`KEYPORT_LOG` is `warn` unless set here).
+pub fn serve_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let bind = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
         .args(["serve", "--bind", &bind])
         .args(extra)
         .env("DATABASE_URL", database_url)
         .env("KEYPORT_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start keyport serve");
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let kept = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            kept.lock().expect("logs").push(line);
+        }
+    });
     let stdout = child.stdout.take().expect("stdout");
     let (send, lines) = mpsc::channel();
     std::thread::spawn(move || {
@@ -86,11 +101,17 @@ pub fn serve(database_url: &str, extra: &[&str]) -> Served {
     Served {
         child,
         lines,
+        logs,
         base: format!("http://{bind}"),
     }
 }
 
 impl Served {
+    /// The lines logged to standard error so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs.lock().expect("logs").clone()
+    }
+
     /// The first printed line that contains `text`.
     pub fn line_with(&self, text: &str) -> String {
         loop {
