@@ -33,22 +33,6 @@ fn settings(schedule: &[u64], allow_private: bool) -> DeliverySettings {
     }
 }
 
-/// A user who subscribes `url` to Contact Create; returns their key and the webhook.
-async fn subscriber(app: &TestApp, url: &str) -> (String, Value) {
-    let (_, key) = app.user_with_key("Sue Subscriber").await;
-    let (status, hook) = app
-        .api()
-        .call(
-            &key,
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{hook}");
-    (key, hook)
-}
-
 /// The webhook as its owner reads it through the API.
 async fn webhook_json(app: &TestApp, key: &str, id: i64) -> Value {
     let (status, hook) = app
@@ -102,7 +86,7 @@ fn attempts(app: &TestApp) -> Vec<(Option<i32>, Option<String>, bool)> {
 async fn each_event_reaches_the_receiver_once_signed_the_standard_way() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let secret = hook["secret"].as_str().expect("secret").to_owned();
     let worker = Worker::new(app.db.clone(), settings(&[5], true)).expect("worker");
 
@@ -152,7 +136,7 @@ async fn each_event_reaches_the_receiver_once_signed_the_standard_way() {
 async fn a_receiver_that_fails_twice_gets_three_attempts_with_the_same_id() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[500, 503]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     // No delay between attempts, so the test needs no waiting.
     let worker = Worker::new(app.db.clone(), settings(&[0, 0, 0], true)).expect("worker");
     create_contact(&app, &key, "Retry").await;
@@ -187,7 +171,7 @@ async fn a_receiver_that_fails_twice_gets_three_attempts_with_the_same_id() {
 async fn retries_follow_the_schedule_and_stop_at_its_end() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[500; 10]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let hook_id = hook["id"].as_i64().expect("id");
     let worker = Worker::new(app.db.clone(), settings(&[3600, 7200], true)).expect("worker");
     create_contact(&app, &key, "Never").await;
@@ -238,7 +222,7 @@ async fn retries_follow_the_schedule_and_stop_at_its_end() {
 async fn a_410_turns_the_webhook_off_with_the_reason() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[410]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
     create_contact(&app, &key, "Gone").await;
     worker.deliver_due().await.expect("deliver");
@@ -258,7 +242,7 @@ async fn a_410_turns_the_webhook_off_with_the_reason() {
 async fn nothing_is_sent_once_the_webhook_is_off_or_its_owner_paused() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let hook_id = hook["id"].as_i64().expect("id");
     let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
 
@@ -304,7 +288,7 @@ async fn private_and_metadata_addresses_are_refused_by_default() {
     ];
     let mut key = String::new();
     for url in &urls {
-        key = subscriber(&app, url).await.0;
+        key = app.subscriber(url).await.0;
     }
     // IPv6 literals are not web addresses keyport takes at all (see domain::web_address).
     let (status, answer) = app
@@ -478,7 +462,7 @@ async fn the_status_page_shows_attempts_and_redelivers_for_owner_and_admins_only
 async fn a_webhook_failing_for_too_long_is_turned_off_with_the_reason() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[500; 5]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let hook_id = hook["id"].as_i64().expect("id");
     let worker = Worker::new(app.db.clone(), settings(&[0, 0], true)).expect("worker");
 
@@ -536,7 +520,7 @@ async fn a_killed_instance_loses_nothing_and_the_next_one_delivers_the_rest() {
     const EVENTS: usize = 30;
     let app = TestApp::spawn().await;
     let receiver = Receiver::start_slow(&[], Duration::from_millis(200));
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     for n in 0..EVENTS {
         create_contact(&app, &key, &format!("Crash {n}")).await;
     }
@@ -666,7 +650,7 @@ async fn hostile_receivers_are_bounded_by_the_timeout_and_the_read_cap() {
     let mut key = String::new();
     let mut hooks = Vec::new();
     for url in [&endless, &dripping, &redirecting, &busy] {
-        let (k, hook) = subscriber(&app, url).await;
+        let (k, hook) = app.subscriber(url).await;
         key = k;
         hooks.push(hook["id"].as_i64().expect("id"));
     }
@@ -738,7 +722,7 @@ async fn sigterm_finishes_requests_and_deliveries_in_flight_then_exits_0() {
     use std::io::{Read, Write};
     let app = TestApp::spawn().await;
     let receiver = Receiver::start_slow(&[], Duration::from_secs(2));
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let hook_id = hook["id"].as_i64().expect("id");
     let mut served = crate::support::serve(
         &app.database_url,
@@ -820,7 +804,7 @@ async fn sigterm_finishes_requests_and_deliveries_in_flight_then_exits_0() {
 async fn kill_9_during_a_burst_of_writes_loses_no_acknowledged_write_nor_its_delivery() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[]);
-    let (key, hook) = subscriber(&app, &receiver.url()).await;
+    let (key, hook) = app.subscriber(&receiver.url()).await;
     let hook_id = hook["id"].as_i64().expect("id");
     let flags = [
         "--webhook-allow-private",

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use keyport::db::schema::{contacts, deliveries, delivery_attempts};
 use keyport::models::Role;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{Api, Browser, KeyIn, PASSWORD, Receiver, Served, TestApp, serve};
@@ -203,17 +202,7 @@ async fn changes_through_two_instances(
 ) -> (Tally, Option<usize>) {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[]);
-    let (_, key) = app.user_with_key("Sue Subscriber").await;
-    let (status, hook) = app
-        .api()
-        .call(
-            &key,
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": receiver.url(), "entity": "Contact", "operation_type": "Create"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{hook}");
+    let (key, _) = app.subscriber(&receiver.url()).await;
     let (mut a, b) = two_instances(&app, DELIVERING).await;
 
     let next = Arc::new(Mutex::new(0..changes));

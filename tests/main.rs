@@ -12,6 +12,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod delivery;
+mod deploy;
 mod docs;
 mod faults;
 mod instances;

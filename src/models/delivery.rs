@@ -238,17 +238,7 @@ impl Delivery {
 
     /// Whether any delivery is due: a look without locks, for an idle worker's poll.
     pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
-            deliveries::table
-                .filter(deliveries::state.eq(DeliveryState::Pending))
-                .filter(deliveries::next_attempt_at.le(now))
-                .filter(
-                    deliveries::locked_until
-                        .is_null()
-                        .or(deliveries::locked_until.lt(now)),
-                ),
-        ))
-        .get_result(conn)
+        diesel::select(diesel::dsl::exists(unclaimed_due(now))).get_result(conn)
     }
 
     /// Claims up to `limit` due deliveries that no worker holds, oldest first, for this worker
@@ -262,14 +252,7 @@ impl Delivery {
         until: NaiveDateTime,
         limit: i64,
     ) -> QueryResult<Vec<i64>> {
-        let due = deliveries::table
-            .filter(deliveries::state.eq(DeliveryState::Pending))
-            .filter(deliveries::next_attempt_at.le(now))
-            .filter(
-                deliveries::locked_until
-                    .is_null()
-                    .or(deliveries::locked_until.lt(now)),
-            )
+        let due = unclaimed_due(now)
             .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
             .limit(limit)
             .select(deliveries::id);
@@ -331,4 +314,19 @@ impl Delivery {
             ))
             .execute(conn)
     }
+}
+
+/// Pending deliveries whose time has come and that no worker holds (or whose worker's lease
+/// has run out).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn unclaimed_due(now: NaiveDateTime) -> _ {
+    let pending: DeliveryState = DeliveryState::Pending;
+    deliveries::table
+        .filter(deliveries::state.eq(pending))
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(
+            deliveries::locked_until
+                .is_null()
+                .or(deliveries::locked_until.lt(now)),
+        )
 }

@@ -68,12 +68,21 @@ impl Browser {
 
     /// A browser whose every request carries these headers (an `X-Forwarded-For`, say).
     pub fn with_headers(base: String, headers: HeaderMap) -> Self {
+        Self::built(base, reqwest::Client::builder().default_headers(headers))
+    }
+
+    /// A browser that trusts this (test) certificate authority, for keyport behind TLS.
+    pub fn trusting(base: String, ca_pem: &[u8]) -> Self {
+        let ca = reqwest::Certificate::from_pem(ca_pem).expect("a PEM certificate");
+        Self::built(base, reqwest::Client::builder().add_root_certificate(ca))
+    }
+
+    fn built(base: String, builder: reqwest::ClientBuilder) -> Self {
         let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let client = reqwest::Client::builder()
+        let client = builder
             .cookie_provider(cookies.clone())
             .redirect(Policy::none())
             .pool_idle_timeout(IDLE)
-            .default_headers(headers)
             .build()
             .expect("http client");
         Self {

@@ -16,7 +16,7 @@ use keyport::models::{Role, UserId};
 
 pub use browser::{Api, Browser, KeyIn, Page};
 pub use logs::captured_logs;
-pub use process::{Served, serve, serve_with_env};
+pub use process::{Served, free_port, serve, serve_with_env};
 pub use receiver::{Received, Receiver};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -227,6 +227,22 @@ impl TestApp {
             .await
             .shown_key();
         (user, key)
+    }
+
+    /// A user who subscribes `url` to Contact Create; returns their key and the webhook.
+    pub async fn subscriber(&self, url: &str) -> (String, serde_json::Value) {
+        let (_, key) = self.user_with_key("Sue Subscriber").await;
+        let (status, hook) = self
+            .api()
+            .call(
+                &key,
+                reqwest::Method::POST,
+                "/api/v1/webhooks",
+                Some(serde_json::json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{hook}");
+        (key, hook)
     }
 
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {

@@ -55,7 +55,7 @@ impl Drop for Served {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -71,38 +71,47 @@ pub fn serve(database_url: &str, extra: &[&str]) -> Served {
 /// `serve` with these environment variables too (`KEYPORT_LOG` is `warn` unless set here).
 pub fn serve_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let bind = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyport"));
+    command
         .args(["serve", "--bind", &bind])
         .args(extra)
         .env("DATABASE_URL", database_url)
         .env("KEYPORT_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start keyport serve");
-    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let stderr = child.stderr.take().expect("stderr");
-    let kept = logs.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            kept.lock().expect("logs").push(line);
-        }
-    });
-    let stdout = child.stdout.take().expect("stdout");
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
+        .envs(env.iter().copied());
+    Served::spawn(command, &bind)
+}
+
+impl Served {
+    /// Runs `command` (a `keyport serve` that will listen on `bind`), keeping what it prints.
+    pub fn spawn(mut command: Command, bind: &str) -> Served {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start keyport serve");
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let kept = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().expect("logs").push(line);
             }
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Served {
+            child,
+            lines,
+            logs,
+            base: format!("http://{bind}"),
         }
-    });
-    Served {
-        child,
-        lines,
-        logs,
-        base: format!("http://{bind}"),
     }
 }
 
