@@ -68,6 +68,20 @@ async fn metrics_count_requests_by_route_key_checks_by_outcome_and_read_the_queu
         .await;
     assert_eq!(status, 201);
 
+    // As if it had been made 90 s ago and been due since.
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use keyport::db::schema::deliveries;
+        let then = keyport::db::now() - chrono::Duration::seconds(90);
+        diesel::update(deliveries::table)
+            .set((
+                deliveries::created_at.eq(then),
+                deliveries::next_attempt_at.eq(then),
+            ))
+            .execute(c)
+            .expect("backdate")
+    });
+
     let text = scrape(&app.url("")).await;
     let at = |series: &str| sample(&text, series);
     assert_eq!(
@@ -108,7 +122,10 @@ async fn metrics_count_requests_by_route_key_checks_by_outcome_and_read_the_queu
     );
     assert_eq!(at("keyport_webhook_deliveries_pending"), 1.0);
     assert_eq!(at("keyport_webhook_deliveries_due"), 1.0);
-    assert!(at("keyport_webhook_oldest_pending_age_seconds") >= 0.0);
+    let age = at("keyport_webhook_oldest_pending_age_seconds");
+    assert!((90.0..150.0).contains(&age), "{age}");
+    let late = at("keyport_webhook_oldest_due_lateness_seconds");
+    assert!((90.0..150.0).contains(&late), "{late}");
     assert_eq!(at("keyport_db_pool_max_connections"), 8.0);
     assert!(at("keyport_db_pool_open_connections") >= 1.0);
     // Keys never appear, whatever was sent.
