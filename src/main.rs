@@ -42,6 +42,9 @@ enum Command {
         /// Turn API Access on for each (their keys are not shown to anyone).
         #[arg(long)]
         with_keys: bool,
+        /// Webhooks to add, one per person from the first (Off: listed, never sent).
+        #[arg(long, default_value_t = 0)]
+        webhooks: u64,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -166,8 +169,9 @@ fn main() -> ExitCode {
         Command::Seed {
             users,
             with_keys,
+            webhooks,
             database,
-        } => seed(&database, users, with_keys),
+        } => seed(&database, users, with_keys, webhooks),
         Command::Backup { path, database } => backup(&database, &path),
     };
     match result {
@@ -222,15 +226,18 @@ fn backup(args: &DatabaseArgs, path: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-fn seed(args: &DatabaseArgs, users: u64, with_keys: bool) -> Result<(), String> {
+fn seed(args: &DatabaseArgs, users: u64, with_keys: bool, webhooks: u64) -> Result<(), String> {
     let db = open(args)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let added =
-        keyport::domain::seed::people(&mut conn, users, with_keys).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let added = keyport::domain::seed::people(&mut conn, users, with_keys, webhooks)
+        .map_err(|e| e.to_string())?;
     println!(
-        "added {} people, {} of them with API Access on",
-        added.users, added.keys
+        "added {} people, {} of them with API Access on, and {} webhooks",
+        added.users, added.keys, added.webhooks
     );
+    // How long it took, for benchmarks; apart from the line scripts read.
+    eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

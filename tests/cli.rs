@@ -194,14 +194,14 @@ async fn seed_adds_people_with_api_access_that_api_management_lists() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
     let output = keyport(
-        &["seed", "--users", "120", "--with-keys"],
+        &["seed", "--users", "120", "--with-keys", "--webhooks", "7"],
         &app.database_url,
         "",
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "added 120 people, 120 of them with API Access on"
+        "added 120 people, 120 of them with API Access on, and 7 webhooks"
     );
     let list = admin.get("/admin/api-management").await;
     assert!(list.contains("@people.example"));
@@ -212,12 +212,38 @@ async fn seed_adds_people_with_api_access_that_api_management_lists() {
         "{}",
         found.body
     );
+    // The first seven have a webhook each, Off, that their page in API Management lists.
+    let first: (i64, i64) = app.with_conn(|c| {
+        use diesel::prelude::*;
+        use keyport::db::schema::{users, webhooks};
+        let first = users::table
+            .filter(users::email.like("%@people.example"))
+            .order(users::id.asc())
+            .select(users::id)
+            .first::<i64>(c)
+            .expect("the first seeded person");
+        let hooks = webhooks::table
+            .filter(webhooks::status.eq("Off"))
+            .count()
+            .get_result::<i64>(c)
+            .expect("webhooks");
+        (first, hooks)
+    });
+    assert_eq!(first.1, 7);
+    let page = admin
+        .get(&format!("/admin/api-management/users/{}", first.0))
+        .await;
+    assert!(
+        page.contains("https://hooks.people.example/0"),
+        "{}",
+        page.body
+    );
 
     // Without keys, people are added but not listed.
     let output = keyport(&["seed", "--users", "5"], &app.database_url, "");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "added 5 people, 0 of them with API Access on"
+        "added 5 people, 0 of them with API Access on, and 0 webhooks"
     );
 }

@@ -5,9 +5,10 @@
 use super::Result;
 use super::accounts::hash_password;
 use super::keys::ApiKey;
+use super::keys::webhook_secret;
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::user::normalize;
-use crate::models::{NewApiKey, NewUser, Role};
+use crate::models::{Entity, NewApiKey, NewUser, NewWebhook, OperationType, Role, WebhookStatus};
 
 const FIRST: &[&str] = &[
     "Ada",
@@ -53,61 +54,116 @@ const LAST: &[&str] = &[
     "Goldwasser",
     "Berners-Lee",
 ];
-/// Rows written per transaction.
+/// People written per transaction (each a few multi-row statements).
 const BATCH: u64 = 1_000;
 
 /// How many were added.
 pub struct Seeded {
     pub users: u64,
     pub keys: u64,
+    pub webhooks: u64,
 }
 
-/// Adds `count` people after those already there; with `with_keys`, each gets API Access on.
-pub fn people(conn: &mut DbConnection, count: u64, with_keys: bool) -> Result<Seeded> {
+/// Adds `count` people after those already there; with `with_keys`, each gets API Access on;
+/// `webhooks` webhooks are spread over them, one per person from the first (Off, so they send
+/// nothing: they are there to be listed). Bulk inserts, a thousand people per transaction.
+pub fn people(
+    conn: &mut DbConnection,
+    count: u64,
+    with_keys: bool,
+    webhooks: u64,
+) -> Result<Seeded> {
     let password: String = ApiKey::generate().expose().to_owned();
     let password_hash = hash_password(&password)?;
     let first = crate::models::User::count(conn)? as u64;
-    let mut added = Seeded { users: 0, keys: 0 };
+    let mut added = Seeded {
+        users: 0,
+        keys: 0,
+        webhooks: 0,
+    };
     let mut n = first;
     while n < first + count {
         let end = (n + BATCH).min(first + count);
+        let at = now();
+        let people: Vec<(String, String)> = (n..end).map(person).collect();
+        let normalized: Vec<String> = people.iter().map(|(email, _)| normalize(email)).collect();
+        let rows: Vec<NewUser> = people
+            .iter()
+            .zip(&normalized)
+            .map(|((email, name), email_normalized)| NewUser {
+                email,
+                email_normalized,
+                name,
+                password_hash: &password_hash,
+                role: Role::User,
+                created_at: at,
+            })
+            .collect();
+        let keys: Vec<ApiKey> = if with_keys {
+            (n..end).map(|_| ApiKey::generate()).collect()
+        } else {
+            Vec::new()
+        };
+        let hashes: Vec<[u8; 32]> = keys.iter().map(ApiKey::hash).collect();
+        let hooks = (n - first..end - first)
+            .filter(|i| *i < webhooks)
+            .map(|i| (i, webhook_secret()))
+            .collect::<Vec<_>>();
+        let urls: Vec<String> = hooks
+            .iter()
+            .map(|(i, _)| format!("https://hooks.people.example/{i}"))
+            .collect();
         write_transaction(conn, |conn| {
-            for i in n..end {
-                let given = FIRST[(i % FIRST.len() as u64) as usize];
-                let family = LAST[(i / FIRST.len() as u64 % LAST.len() as u64) as usize];
-                let name = format!("{given} {family}");
-                let email = format!(
-                    "{}.{}{i}@people.example",
-                    given.to_lowercase(),
-                    family.to_lowercase()
-                );
-                let user = NewUser {
-                    email: &email,
-                    email_normalized: &normalize(&email),
-                    name: &name,
-                    password_hash: &password_hash,
-                    role: Role::User,
-                    created_at: now(),
-                }
-                .insert(conn)?;
-                if with_keys {
-                    let key = ApiKey::generate();
-                    NewApiKey {
-                        user_id: user.id,
-                        prefix: key.prefix(),
-                        key_hash: &key.hash(),
-                        created_at: now(),
-                    }
-                    .insert(conn)?;
-                }
+            let ids = NewUser::insert_all(conn, &rows)?;
+            let id_of = |email: &String| ids[email];
+            let key_rows: Vec<NewApiKey> = keys
+                .iter()
+                .zip(&hashes)
+                .zip(&normalized)
+                .map(|((key, hash), email)| NewApiKey {
+                    user_id: id_of(email),
+                    prefix: key.prefix(),
+                    key_hash: hash,
+                    created_at: at,
+                })
+                .collect();
+            if !key_rows.is_empty() {
+                NewApiKey::insert_all(conn, &key_rows)?;
+            }
+            let hook_rows: Vec<NewWebhook> = hooks
+                .iter()
+                .zip(&urls)
+                .map(|((i, secret), url)| NewWebhook {
+                    user_id: id_of(&normalized[(first + i - n) as usize]),
+                    url,
+                    entity: Entity::ALL[(*i % 3) as usize],
+                    operation_type: OperationType::ALL[(*i / 3 % 3) as usize],
+                    status: WebhookStatus::Off,
+                    secret,
+                    created_at: at,
+                })
+                .collect();
+            if !hook_rows.is_empty() {
+                NewWebhook::insert_all(conn, &hook_rows)?;
             }
             Ok::<_, super::Error>(())
         })?;
         added.users += end - n;
-        if with_keys {
-            added.keys += end - n;
-        }
+        added.keys += keys.len() as u64;
+        added.webhooks += hooks.len() as u64;
         n = end;
     }
     Ok(added)
+}
+
+/// The `i`th generated person: their email and name.
+fn person(i: u64) -> (String, String) {
+    let given = FIRST[(i % FIRST.len() as u64) as usize];
+    let family = LAST[(i / FIRST.len() as u64 % LAST.len() as u64) as usize];
+    let email = format!(
+        "{}.{}{i}@people.example",
+        given.to_lowercase(),
+        family.to_lowercase()
+    );
+    (email, format!("{given} {family}"))
 }

@@ -50,6 +50,13 @@ pub struct UserSummary {
 pub type ActiveKeyListing = (ApiKeyRow, UserSummary);
 
 impl NewApiKey<'_> {
+    /// Inserts many keys in one statement (seeding at scale).
+    pub fn insert_all(conn: &mut DbConnection, keys: &[NewApiKey]) -> QueryResult<usize> {
+        crate::on_backend!(conn, |c| diesel::insert_into(api_keys::table)
+            .values(keys)
+            .execute(c))
+    }
+
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<ApiKeyRow> {
         diesel::insert_into(api_keys::table)
             .values(self)

@@ -92,6 +92,42 @@ impl NewUser<'_> {
     }
 }
 
+impl NewUser<'_> {
+    /// Inserts many users in one statement (and their search words in another), for seeding
+    /// at scale; their ids, by normalized email.
+    pub fn insert_all(
+        conn: &mut DbConnection,
+        users: &[NewUser],
+    ) -> QueryResult<std::collections::HashMap<String, UserId>> {
+        let ids: std::collections::HashMap<String, UserId> = crate::on_backend!(conn, |c| {
+            diesel::insert_into(users::table)
+                .values(users)
+                .returning((users::email_normalized, users::id))
+                .get_results::<(String, UserId)>(c)?
+        })
+        .into_iter()
+        .collect();
+        let terms: Vec<_> = users
+            .iter()
+            .flat_map(|u| {
+                let id = ids[u.email_normalized];
+                search_terms(u.email, u.name).into_iter().map(move |term| {
+                    (
+                        user_search_terms::term.eq(term),
+                        user_search_terms::user_id.eq(id),
+                    )
+                })
+            })
+            .collect();
+        crate::on_backend!(conn, |c| {
+            diesel::insert_into(user_search_terms::table)
+                .values(&terms)
+                .execute(c)?
+        });
+        Ok(ids)
+    }
+}
+
 /// What a prefix search finds a user by: the email, its domain, the name, and each later
 /// word of the name ("hopper" finds Grace Hopper), lower-cased, without repeats.
 pub fn search_terms(email: &str, name: &str) -> Vec<String> {

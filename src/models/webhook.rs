@@ -66,6 +66,13 @@ pub struct WebhookChanges {
 }
 
 impl NewWebhook<'_> {
+    /// Inserts many webhooks in one statement (seeding at scale).
+    pub fn insert_all(conn: &mut DbConnection, hooks: &[NewWebhook]) -> QueryResult<usize> {
+        crate::on_backend!(conn, |c| diesel::insert_into(webhooks::table)
+            .values(hooks)
+            .execute(c))
+    }
+
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Webhook> {
         diesel::insert_into(webhooks::table)
             .values(self)
