@@ -257,3 +257,68 @@ async fn sign_out_everywhere_ends_every_session() {
     assert_eq!(here.get("/settings").await.status, 303);
     assert_eq!(elsewhere.get("/settings").await.status, 303);
 }
+
+/// Browsing reads: a page view writes nothing back to the session (the idle expiry is moved
+/// at most once a minute), so pages on SQLite never wait for the one write lock.
+#[actix_web::test]
+async fn browsing_does_not_write_the_session_back() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.signed_in(Role::Admin, "Bo Browser").await;
+    // A trigger counts every write to a session row from here on.
+    let counter = if app.database_url.starts_with("postgres") {
+        "CREATE TABLE session_writes (n BIGINT NOT NULL); INSERT INTO session_writes VALUES (0);
+         CREATE FUNCTION count_session_write() RETURNS trigger AS $$
+           BEGIN UPDATE session_writes SET n = n + 1; RETURN NEW; END $$ LANGUAGE plpgsql;
+         CREATE TRIGGER session_written AFTER UPDATE ON sessions
+           FOR EACH ROW EXECUTE FUNCTION count_session_write();"
+    } else {
+        "CREATE TABLE session_writes (n INTEGER NOT NULL); INSERT INTO session_writes VALUES (0);
+         CREATE TRIGGER session_written AFTER UPDATE ON sessions
+           BEGIN UPDATE session_writes SET n = n + 1; END;"
+    };
+    app.with_conn(|c| c.batch_execute(counter))
+        .expect("trigger");
+    for path in [
+        "/settings",
+        "/settings/api-access",
+        "/admin/api-management",
+        "/settings/api-access",
+        "/docs/api",
+    ] {
+        assert_eq!(admin.get(path).await.status, 200, "{path}");
+    }
+    let writes: i64 = app.with_conn(|c| {
+        use diesel::prelude::*;
+        diesel::sql_query("SELECT n FROM session_writes")
+            .get_result::<Writes>(c)
+            .expect("count")
+            .n
+    });
+    assert_eq!(writes, 0, "page views wrote the session back");
+    // A change still writes: Clear API Key leaves a flash for the next page, which drops it.
+    let (someone, _) = app.user_with_key("Cy Cleared").await;
+    let cleared = admin
+        .post(
+            &format!("/admin/api-management/users/{}/clear", someone.id),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(cleared.status, 303, "{}", cleared.body);
+    let shown = admin.get(cleared.location()).await;
+    assert!(shown.contains("API key cleared."));
+    let after: i64 = app.with_conn(|c| {
+        use diesel::prelude::*;
+        diesel::sql_query("SELECT n FROM session_writes")
+            .get_result::<Writes>(c)
+            .expect("count")
+            .n
+    });
+    assert!(after >= 2, "the flash was written, then its removal: {after}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Writes {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}

@@ -153,6 +153,9 @@ pub fn people(
         added.webhooks += hooks.len() as u64;
         n = end;
     }
+    // Fresh statistics, so the query planner knows the tables' new sizes (before PostgreSQL's
+    // autovacuum gets to them, a search at a million people plans as if the tables were empty).
+    diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
     Ok(added)
 }
 

@@ -61,7 +61,9 @@ impl Session {
     }
 
     /// Pushes the expiry forward (the idle timeout). Skips the write when the stored expiry is
-    /// less than `slack` behind, so browsing does not write on every request.
+    /// less than `slack` behind, so browsing does not write on every request. It looks before
+    /// it writes: on SQLite even an UPDATE that changes nothing takes the one write lock, and
+    /// page views queued behind each other's locks wait in the busy handler's sleeps.
     pub fn extend(
         conn: &mut DbConnection,
         key_hash: &[u8],
@@ -69,6 +71,14 @@ impl Session {
         slack: chrono::Duration,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
+        let stored: Option<NaiveDateTime> = sessions::table
+            .filter(sessions::key_hash.eq(key_hash))
+            .select(sessions::expires_at)
+            .first(conn)
+            .optional()?;
+        if !stored.is_some_and(|stored| stored > now && stored < expires_at - slack) {
+            return Ok(0);
+        }
         diesel::update(
             sessions::table
                 .filter(sessions::key_hash.eq(key_hash))

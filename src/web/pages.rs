@@ -45,6 +45,11 @@ impl Flash {
         Ok(())
     }
     fn take(session: &Session) -> Option<Flash> {
+        // Only when there is one: `remove` marks the session changed even when the key is
+        // absent, and a changed session is written back, so every page view would be a write.
+        if !session.contains_key(FLASH) {
+            return None;
+        }
         session.remove_as::<Flash>(FLASH).and_then(Result::ok)
     }
 }
