@@ -49,3 +49,18 @@ wrk_round() {
 
 # median of the numbers on standard input.
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# criterion_median "GROUP/FUNCTION": the median time (ns) criterion measured last.
+criterion_median() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' \
+    "target/criterion/$1/new/estimates.json"
+}
+
+# criterion_round BENCH: one short run of a criterion benchmark on the server's core.
+criterion_round() {
+  taskset -c "$SERVER_CPU" cargo bench --quiet --bench "$1" -- \
+    --warm-up-time 1 --measurement-time 2 --noplot >/dev/null 2>&1
+}
+
+# verdict VALUE OP TARGET: "met" or "MISSED".
+verdict() { python3 -c "import sys; v, t = float(sys.argv[1]), float(sys.argv[3]); print('met' if (v <= t if sys.argv[2] == '<=' else v >= t) else 'MISSED')" "$1" "$2" "$3"; }

@@ -314,7 +314,10 @@ async fn browsing_does_not_write_the_session_back() {
             .expect("count")
             .n
     });
-    assert!(after >= 2, "the flash was written, then its removal: {after}");
+    assert!(
+        after >= 2,
+        "the flash was written, then its removal: {after}"
+    );
 }
 
 #[derive(diesel::QueryableByName)]

@@ -6,6 +6,7 @@ use super::pages::{ago, exact};
 use crate::domain::api_access::ApiAccess;
 use crate::models::{ApiKeyRow, RevokeReason, Webhook, WebhookStatus};
 
+#[derive(serde::Serialize)]
 pub struct When {
     pub ago: String,
     pub exact: String,
@@ -21,6 +22,7 @@ impl From<&NaiveDateTime> for When {
 }
 
 /// A key as pages show it: never the secret.
+#[derive(serde::Serialize)]
 pub struct KeyView {
     pub prefix: String,
     pub created: When,
