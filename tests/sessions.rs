@@ -288,13 +288,16 @@ async fn browsing_does_not_write_the_session_back() {
     ] {
         assert_eq!(admin.get(path).await.status, 200, "{path}");
     }
-    let writes: i64 = app.with_conn(|c| {
-        use diesel::prelude::*;
-        diesel::sql_query("SELECT n FROM session_writes")
-            .get_result::<Writes>(c)
-            .expect("count")
-            .n
-    });
+    let session_writes = || -> i64 {
+        app.with_conn(|c| {
+            use diesel::prelude::*;
+            diesel::sql_query("SELECT n FROM session_writes")
+                .get_result::<Writes>(c)
+                .expect("count")
+                .n
+        })
+    };
+    let writes = session_writes();
     assert_eq!(writes, 0, "page views wrote the session back");
     // A change still writes: Clear API Key leaves a flash for the next page, which drops it.
     let (someone, _) = app.user_with_key("Cy Cleared").await;
@@ -307,13 +310,7 @@ async fn browsing_does_not_write_the_session_back() {
     assert_eq!(cleared.status, 303, "{}", cleared.body);
     let shown = admin.get(cleared.location()).await;
     assert!(shown.contains("API key cleared."));
-    let after: i64 = app.with_conn(|c| {
-        use diesel::prelude::*;
-        diesel::sql_query("SELECT n FROM session_writes")
-            .get_result::<Writes>(c)
-            .expect("count")
-            .n
-    });
+    let after = session_writes();
     assert!(
         after >= 2,
         "the flash was written, then its removal: {after}"
