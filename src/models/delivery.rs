@@ -163,6 +163,13 @@ pub struct NewAttempt<'a> {
 }
 
 impl NewAttempt<'_> {
+    /// Records many attempts in one statement (a batch of deliveries).
+    pub fn insert_all(conn: &mut DbConnection, attempts: &[NewAttempt]) -> QueryResult<usize> {
+        crate::on_backend!(conn, |c| diesel::insert_into(delivery_attempts::table)
+            .values(attempts)
+            .execute(c))
+    }
+
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
         diesel::insert_into(delivery_attempts::table)
             .values(self)
@@ -268,7 +275,8 @@ impl Delivery {
         Ok(ids)
     }
 
-    pub fn job(conn: &mut DbConnection, id: i64) -> QueryResult<DeliveryJob> {
+    /// What sending these deliveries needs, in one query.
+    pub fn jobs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<DeliveryJob>> {
         deliveries::table
             .inner_join(webhook_events::table)
             .inner_join(webhooks::table)
@@ -277,7 +285,7 @@ impl Delivery {
                     .eq(webhooks::user_id)
                     .and(api_keys::revoked_at.is_null())),
             )
-            .filter(deliveries::id.eq(id))
+            .filter(deliveries::id.eq_any(ids))
             .select((
                 deliveries::id,
                 deliveries::message_id,
@@ -291,7 +299,24 @@ impl Delivery {
                 webhooks::status,
                 api_keys::id.nullable(),
             ))
-            .first(conn)
+            .load(conn)
+    }
+
+    /// Marks these deliveries made, each after one more attempt: one statement for a batch.
+    pub fn settle_delivered(
+        conn: &mut DbConnection,
+        ids: &[i64],
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)))
+            .set((
+                deliveries::attempts.eq(deliveries::attempts + 1),
+                deliveries::state.eq(DeliveryState::Delivered),
+                deliveries::next_attempt_at.eq(None::<NaiveDateTime>),
+                deliveries::locked_until.eq(None::<NaiveDateTime>),
+                deliveries::finished_at.eq(Some(at)),
+            ))
+            .execute(conn)
     }
 
     /// Ends the delivery in `state` after `attempts` attempts, or schedules the next attempt.
