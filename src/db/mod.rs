@@ -337,3 +337,28 @@ pub fn instance_secret(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        used: i32,
+    }
+
+    /// .cargo/config.toml builds the bundled SQLite with the query planner stability
+    /// guarantee, without which every `LIMIT ?` query is planned again on each run.
+    #[test]
+    fn the_bundled_sqlite_keeps_its_prepared_statements() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("SQLite");
+        let option = diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+            .get_result::<Used>(&mut conn)
+            .expect("compile options");
+        assert_eq!(
+            option.used, 1,
+            "build with LIBSQLITE3_FLAGS=-DSQLITE_ENABLE_QPSG"
+        );
+    }
+}

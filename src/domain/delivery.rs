@@ -252,7 +252,15 @@ fn settle_batch(
                 status,
                 duration,
                 body,
-            } => Some(attempt(job, at, Some(*status), *duration, None, Some(body), true)),
+            } => Some(attempt(
+                job,
+                at,
+                Some(*status),
+                *duration,
+                None,
+                Some(body),
+                true,
+            )),
             _ => None,
         })
         .collect();
