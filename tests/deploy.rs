@@ -2,7 +2,8 @@
 //! unit (checked by `systemd-analyze verify`, then run twice) behind its nginx configuration,
 //! over TLS; and its backup and restore commands for the backend under test.
 //!
-//! Needs `systemd-analyze`, `nginx` and `openssl` (`.ci/run` installs what is missing).
+//! Runs `systemd-analyze`, `nginx` and `openssl`; installs Debian's package for the first two
+//! when the machine lacks them.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -84,6 +85,36 @@ fn the_environment_table_names_every_setting_of_keyport_serve() {
         "the table and `keyport serve --help` differ"
     );
     assert!(read_elsewhere.is_subset(&in_table));
+}
+
+/// The path of `program`, installing Debian's `package` first on a machine that lacks it (as a
+/// fresh one does), so that `cargo test` alone runs these tests there too.
+fn tool(program: &str, package: &str) -> String {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let find = || {
+        ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            .iter()
+            .map(|dir| Path::new(dir).join(program))
+            .find(|path| path.exists())
+    };
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = find() {
+        return path.display().to_string();
+    }
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    // The package lists may be empty on a new machine: read them only if the first try fails.
+    let installed = apt(&["install", "-y", "-q", package])
+        || (apt(&["update", "-q"]) && apt(&["install", "-y", "-q", package]));
+    find().map(|path| path.display().to_string()).unwrap_or_else(|| {
+        panic!("{program} is missing and `apt-get install {package}` did not provide it (installed: {installed})")
+    })
 }
 
 /// A child process (nginx) stopped when the test ends.
@@ -170,7 +201,7 @@ async fn the_systemd_unit_runs_two_instances_behind_the_nginx_configuration() {
     let (port_a, port_b) = (free_port(), free_port());
     let unit_file = dir.path().join(format!("keyport@{port_a}.service"));
     std::fs::write(&unit_file, &unit).expect("write the unit");
-    run(Command::new("systemd-analyze")
+    run(Command::new(tool("systemd-analyze", "systemd"))
         .arg("verify")
         .arg(&unit_file));
 
@@ -254,16 +285,12 @@ async fn the_systemd_unit_runs_two_instances_behind_the_nginx_configuration() {
     std::fs::create_dir_all(&temp).expect("nginx temp dir");
     std::fs::write(path("nginx.conf"), conf).expect("write nginx.conf");
     let nginx = Running(
-        Command::new(if Path::new("/usr/sbin/nginx").exists() {
-            "/usr/sbin/nginx"
-        } else {
-            "nginx"
-        })
-        .args(["-p", &path(""), "-c", &path("nginx.conf")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nginx (apt-get install nginx-light)"),
+        Command::new(tool("nginx", "nginx-light"))
+            .args(["-p", &path(""), "-c", &path("nginx.conf")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx (apt-get install nginx-light)"),
     );
     wait_for_port(tls).await;
 
