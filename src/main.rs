@@ -121,7 +121,7 @@ impl From<RoleArg> for Role {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     init_tracing();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args),
@@ -191,7 +191,7 @@ fn main() -> ExitCode {
 /// and stays resident: a fixed threshold of 4 MiB gives each back when it is done (idle RSS
 /// 23–25 MB instead of 40–62 MB after the demo accounts' hashes). An operator's own
 /// MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ wins.
-fn limit_malloc_arenas() {
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallopt only tunes the allocator, and runs before any other thread exists.

@@ -167,3 +167,63 @@ async fn metrics_answer_only_the_allowed_addresses() {
             .contains("keyport_http_requests_total")
     );
 }
+
+/// The worker counts each attempt by what became of it: failed, delivered, cancelled.
+#[actix_web::test]
+async fn delivery_attempts_are_counted_by_outcome() {
+    use keyport::config::{DeliverySettings, RetrySchedule};
+    use keyport::domain::delivery::Worker;
+    use keyport::metrics::{Metrics, Pool, Queue};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let receiver = crate::support::Receiver::start(&[500]);
+    let (key, hook) = app.subscriber(&receiver.url()).await;
+    let metrics = Arc::new(Metrics::default());
+    let settings = DeliverySettings {
+        webhook_retry_schedule: RetrySchedule(vec![Duration::ZERO]),
+        webhook_allow_private: true,
+        ..DeliverySettings::default()
+    };
+    let worker = Worker::new(app.db.clone(), settings)
+        .expect("worker")
+        .with_metrics(metrics.clone());
+    let api = app.api();
+    let create = |name: &'static str| {
+        api.call(
+            &key,
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"first_name": name, "last_name": "Counted"})),
+        )
+    };
+    assert_eq!(create("First").await.0, 201);
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1); // answered 500
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1); // the retry, answered 200
+    // Queued while On, turned Off before it is sent: cancelled.
+    assert_eq!(create("Second").await.0, 201);
+    let (status, _) = api
+        .call(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{}", hook["id"]),
+            Some(json!({"status": "Off"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    let text = metrics
+        .render(Queue::default(), Pool::default())
+        .expect("render");
+    let at = |outcome: &str| {
+        sample(
+            &text,
+            &format!(r#"keyport_webhook_delivery_attempts_total{{outcome="{outcome}"}}"#),
+        )
+    };
+    assert_eq!(at("failed"), 1.0, "{text}");
+    assert_eq!(at("delivered"), 1.0, "{text}");
+    assert_eq!(at("cancelled"), 1.0, "{text}");
+    assert_eq!(receiver.received().len(), 2);
+}

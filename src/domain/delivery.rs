@@ -234,64 +234,23 @@ fn claim(conn: &mut DbConnection, limit: i64, lease: chrono::Duration) -> Result
     })
 }
 
-/// Records a batch's attempts. The deliveries made — nearly all, usually — take three
-/// statements whatever the batch's size; a failure or a cancellation is settled on its own.
+/// Records a batch's attempts, in the caller's transaction. The deliveries made — nearly all,
+/// usually — take three statements whatever the batch's size; a cancellation or a failed
+/// attempt is settled on its own.
 fn settle_batch(
     conn: &mut DbConnection,
     outcomes: Vec<(DeliveryJob, Outcome)>,
     settings: &DeliverySettings,
 ) -> Result<()> {
     let at = now();
-    let (delivered, others): (Vec<_>, Vec<_>) = outcomes
-        .into_iter()
-        .partition(|(_, outcome)| matches!(outcome, Outcome::Delivered { .. }));
-    let attempts: Vec<NewAttempt> = delivered
-        .iter()
-        .filter_map(|(job, outcome)| match outcome {
+    let mut made = Vec::new();
+    for (job, outcome) in outcomes {
+        match outcome {
             Outcome::Delivered {
                 status,
                 duration,
                 body,
-            } => Some(attempt(
-                job,
-                at,
-                Some(*status),
-                *duration,
-                None,
-                Some(body),
-                true,
-            )),
-            _ => None,
-        })
-        .collect();
-    if !attempts.is_empty() {
-        NewAttempt::insert_all(conn, &attempts)?;
-        let mut hooks: Vec<i64> = delivered.iter().map(|(job, _)| job.webhook_id).collect();
-        hooks.sort_unstable();
-        hooks.dedup();
-        for hook in hooks {
-            Webhook::note_success(conn, hook)?;
-        }
-        let ids: Vec<i64> = delivered.iter().map(|(job, _)| job.delivery_id).collect();
-        Delivery::settle_delivered(conn, &ids, at)?;
-    }
-    others
-        .into_iter()
-        .try_for_each(|(job, outcome)| settle(conn, &job, outcome, settings))
-}
-
-/// Records the attempt and decides what happens next, in one transaction.
-fn settle(
-    conn: &mut DbConnection,
-    job: &DeliveryJob,
-    outcome: Outcome,
-    settings: &DeliverySettings,
-) -> Result<()> {
-    let schedule = &settings.webhook_retry_schedule.0;
-    write_transaction(conn, |conn| {
-        let at = now();
-        let attempts = job.attempts + 1;
-        let (state, next) = match outcome {
+            } => made.push((job, status, duration, body)),
             Outcome::Cancelled => {
                 Delivery::settle(
                     conn,
@@ -301,16 +260,6 @@ fn settle(
                     None,
                     at,
                 )?;
-                return Ok(());
-            }
-            Outcome::Delivered {
-                status,
-                duration,
-                body,
-            } => {
-                attempt(job, at, Some(status), duration, None, Some(&body), true).insert(conn)?;
-                Webhook::note_success(conn, job.webhook_id)?;
-                (DeliveryState::Delivered, None)
             }
             Outcome::Failed {
                 status,
@@ -319,41 +268,75 @@ fn settle(
                 body,
                 retry_after,
             } => {
-                attempt(
-                    job,
+                let failed = attempt(
+                    &job,
                     at,
                     status,
                     duration,
                     Some(&error),
                     body.as_deref(),
                     false,
-                )
-                .insert(conn)?;
-                if status == Some(410) {
-                    // 410 Gone: the receiver asks us to stop.
-                    Webhook::turn_off(
-                        conn,
-                        job.webhook_id,
-                        "Turned off because the receiver answered 410 Gone.",
-                    )?;
-                    (DeliveryState::Failed, None)
-                } else {
-                    turn_off_if_failing_too_long(
-                        conn,
-                        job.webhook_id,
-                        at,
-                        settings.webhook_disable_after,
-                    )?;
-                    match next_attempt(schedule, attempts, retry_after, at) {
-                        Some(next) => (DeliveryState::Pending, Some(next)),
-                        None => (DeliveryState::Failed, None),
-                    }
-                }
+                );
+                settle_failure(conn, &job, failed, retry_after, settings)?;
             }
-        };
-        Delivery::settle(conn, job.delivery_id, attempts, state, next, at)?;
-        Ok(())
-    })
+        }
+    }
+    if made.is_empty() {
+        return Ok(());
+    }
+    let attempts: Vec<NewAttempt> = made
+        .iter()
+        .map(|(job, status, duration, body)| {
+            attempt(job, at, Some(*status), *duration, None, Some(body), true)
+        })
+        .collect();
+    NewAttempt::insert_all(conn, &attempts)?;
+    let mut hooks: Vec<i64> = made.iter().map(|(job, ..)| job.webhook_id).collect();
+    hooks.sort_unstable();
+    hooks.dedup();
+    for hook in hooks {
+        Webhook::note_success(conn, hook)?;
+    }
+    let ids: Vec<i64> = made.iter().map(|(job, ..)| job.delivery_id).collect();
+    Delivery::settle_delivered(conn, &ids, at)?;
+    Ok(())
+}
+
+/// Records a failed attempt and decides what happens next: stop on 410 Gone, turn the webhook
+/// off when it has failed too long, or schedule the next attempt (if the schedule has one).
+fn settle_failure(
+    conn: &mut DbConnection,
+    job: &DeliveryJob,
+    failed: NewAttempt,
+    retry_after: Option<Duration>,
+    settings: &DeliverySettings,
+) -> Result<()> {
+    let at = failed.attempted_at;
+    let gone = failed.response_status == Some(410);
+    failed.insert(conn)?;
+    let attempts = job.attempts + 1;
+    let (state, next) = if gone {
+        // 410 Gone: the receiver asks us to stop.
+        Webhook::turn_off(
+            conn,
+            job.webhook_id,
+            "Turned off because the receiver answered 410 Gone.",
+        )?;
+        (DeliveryState::Failed, None)
+    } else {
+        turn_off_if_failing_too_long(conn, job.webhook_id, at, settings.webhook_disable_after)?;
+        match next_attempt(
+            &settings.webhook_retry_schedule.0,
+            attempts,
+            retry_after,
+            at,
+        ) {
+            Some(next) => (DeliveryState::Pending, Some(next)),
+            None => (DeliveryState::Failed, None),
+        }
+    };
+    Delivery::settle(conn, job.delivery_id, attempts, state, next, at)?;
+    Ok(())
 }
 
 /// A webhook that has failed without a success for `span` is turned off, saying why.

@@ -4,11 +4,12 @@
 
 use super::Result;
 use super::accounts::hash_password;
-use super::keys::ApiKey;
-use super::keys::webhook_secret;
+use super::keys::{ApiKey, webhook_secret};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::user::normalize;
-use crate::models::{Entity, NewApiKey, NewUser, NewWebhook, OperationType, Role, WebhookStatus};
+use crate::models::{
+    Entity, NewApiKey, NewUser, NewWebhook, OperationType, Role, UserId, WebhookStatus,
+};
 
 const FIRST: &[&str] = &[
     "Ada",
@@ -105,23 +106,26 @@ pub fn people(
             Vec::new()
         };
         let hashes: Vec<[u8; 32]> = keys.iter().map(ApiKey::hash).collect();
-        let hooks = (n - first..end - first)
-            .filter(|i| *i < webhooks)
-            .map(|i| (i, webhook_secret()))
-            .collect::<Vec<_>>();
+        // Webhooks go to the first `webhooks` people, one each: by position in this batch.
+        let hooks: Vec<(usize, u64, String)> = (n..end)
+            .enumerate()
+            .map(|(j, i)| (j, i - first))
+            .filter(|(_, nth)| *nth < webhooks)
+            .map(|(j, nth)| (j, nth, webhook_secret()))
+            .collect();
         let urls: Vec<String> = hooks
             .iter()
-            .map(|(i, _)| format!("https://hooks.people.example/{i}"))
+            .map(|(_, nth, _)| format!("https://hooks.people.example/{nth}"))
             .collect();
         write_transaction(conn, |conn| {
             let ids = NewUser::insert_all(conn, &rows)?;
-            let id_of = |email: &String| ids[email];
+            let user_ids: Vec<UserId> = normalized.iter().map(|email| ids[email]).collect();
             let key_rows: Vec<NewApiKey> = keys
                 .iter()
                 .zip(&hashes)
-                .zip(&normalized)
-                .map(|((key, hash), email)| NewApiKey {
-                    user_id: id_of(email),
+                .zip(&user_ids)
+                .map(|((key, hash), user_id)| NewApiKey {
+                    user_id: *user_id,
                     prefix: key.prefix(),
                     key_hash: hash,
                     created_at: at,
@@ -133,11 +137,11 @@ pub fn people(
             let hook_rows: Vec<NewWebhook> = hooks
                 .iter()
                 .zip(&urls)
-                .map(|((i, secret), url)| NewWebhook {
-                    user_id: id_of(&normalized[(first + i - n) as usize]),
+                .map(|((j, nth, secret), url)| NewWebhook {
+                    user_id: user_ids[*j],
                     url,
-                    entity: Entity::ALL[(*i % 3) as usize],
-                    operation_type: OperationType::ALL[(*i / 3 % 3) as usize],
+                    entity: Entity::ALL[(nth % 3) as usize],
+                    operation_type: OperationType::ALL[(nth / 3 % 3) as usize],
                     status: WebhookStatus::Off,
                     secret,
                     created_at: at,
