@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
 use keyport::config::DeliverySettings;
-use keyport::db::{DatabaseUrl, Db, DbConnection};
+use keyport::db::{DatabaseUrl, Db, DbConnection, write_transaction};
 use keyport::domain::accounts::{self, NewAccount};
 use keyport::domain::audit::Actor;
 use keyport::domain::delivery::Worker;
@@ -79,13 +79,12 @@ async fn receive(
     let mut state = state.lock().expect("receiver");
     state.arrivals += 1;
     *state.per_id.entry(id.clone()).or_default() += 1;
-    if !id.starts_with("bare-") {
-        let headers = ["webhook-id", "webhook-timestamp", "webhook-signature"]
-            .iter()
-            .map(|name| (name.to_string(), header(name)))
-            .collect();
-        state.messages.push(Message { headers, body });
-    }
+    // Kept for A and B alike, so the receiver does the same work for each.
+    let headers = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        .iter()
+        .map(|name| (name.to_string(), header(name)))
+        .collect();
+    state.messages.push(Message { headers, body });
     HttpResponse::NoContent().finish()
 }
 
@@ -125,6 +124,45 @@ async fn wait_for(received: &Mutex<Received>, arrivals: usize) {
     }
 }
 
+/// With BENCH_PHASES set, each timed phase is written to standard error on the monotonic clock
+/// that `perf record -k mono` stamps samples with: bench/profile-delivery splits a profile by it.
+struct Phase {
+    label: String,
+    /// None without BENCH_PHASES.
+    start: Option<f64>,
+}
+
+impl Phase {
+    fn start(backend: &str, side: &str) -> Self {
+        Phase {
+            label: format!("{backend} {side}"),
+            start: std::env::var_os("BENCH_PHASES").map(|_| monotonic()),
+        }
+    }
+
+    fn end(self) {
+        if let Some(start) = self.start {
+            eprintln!("phase {} {start:.6} {:.6}", self.label, monotonic());
+        }
+    }
+}
+
+fn monotonic() -> f64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+}
+
+/// Deliveries not recorded as made.
+fn undelivered(db: &Db) -> i64 {
+    use diesel::prelude::*;
+    use keyport::db::schema::deliveries;
+    deliveries::table
+        .filter(deliveries::state.ne("delivered"))
+        .count()
+        .get_result(&mut db.get().expect("conn"))
+        .expect("count")
+}
+
 async fn backend(label: &str, url: &str) {
     let db = Db::connect(&DatabaseUrl::parse(url).expect("URL"), 4).expect("connect");
     db.migrate().expect("migrate");
@@ -145,23 +183,39 @@ async fn backend(label: &str, url: &str) {
         .expect("client");
     let mut ratios = Vec::new();
     for round in 1..=ROUNDS {
-        // A backlog, committed change by change (not timed).
+        // A backlog, in one transaction (not timed; it keeps a profile of the run about the
+        // worker and the client rather than about writing records).
         let mut conn = db.get().expect("conn");
-        for n in 0..ROUND {
-            let fields = serde_json::from_value(serde_json::json!({
-                "first_name": format!("Round {round}"), "last_name": format!("Change {n}")
-            }))
-            .expect("fields");
-            records::create::<Contact>(&mut conn, actor.id, fields).expect("change");
-        }
+        write_transaction(&mut conn, |conn| {
+            for n in 0..ROUND {
+                let fields = serde_json::from_value(serde_json::json!({
+                    "first_name": format!("Round {round}"), "last_name": format!("Change {n}")
+                }))
+                .expect("fields");
+                records::create::<Contact>(conn, actor.id, fields)?;
+            }
+            Ok::<_, keyport::domain::Error>(())
+        })
+        .expect("backlog");
         drop(conn);
         let before = received.lock().expect("receiver").arrivals;
 
-        // A: keyport's worker claims, signs, posts and records every one.
+        // A: keyport's worker, as `keyport serve` runs it, claims, signs, posts and records
+        // every one; timed until it has stopped with everything recorded.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let started = Instant::now();
-        while worker.deliver_due().await.expect("deliver") > 0 {}
-        wait_for(&received, before + ROUND).await;
+        let phase = Phase::start(label, "keyport");
+        futures_util::join!(worker.run(stopped), async {
+            wait_for(&received, before + ROUND).await;
+            let _ = stop.send(true);
+        });
         let keyport = started.elapsed();
+        phase.end();
+        assert_eq!(
+            undelivered(&db),
+            0,
+            "the worker stopped with deliveries not recorded as made"
+        );
 
         // B: the same bodies and headers, posted by a bare client, as many at once.
         let messages: Vec<Message> = {
@@ -169,6 +223,7 @@ async fn backend(label: &str, url: &str) {
             state.messages[state.messages.len() - ROUND..].to_vec()
         };
         let started = Instant::now();
+        let phase = Phase::start(label, "bare");
         futures_util::stream::iter(messages.into_iter().enumerate())
             .for_each_concurrent(CONCURRENCY, |(n, message)| {
                 let (bare, hook_url) = (bare.clone(), hook_url.clone());
@@ -191,6 +246,7 @@ async fn backend(label: &str, url: &str) {
             })
             .await;
         let plain = started.elapsed();
+        phase.end();
         let ratio = plain.as_secs_f64() / keyport.as_secs_f64();
         println!(
             "{label} round {round}: keyport {:.0} deliveries/s, bare client {:.0} posts/s, ratio {ratio:.3}",

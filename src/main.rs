@@ -307,7 +307,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let worker =
             Worker::new(db.clone(), args.delivery.clone())?.with_metrics(state.metrics.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let delivering = actix_web::rt::spawn(worker.run(stopped));
+        let delivering = actix_web::rt::spawn(async move { worker.run(stopped).await });
         actix_web::rt::spawn(sweep_expired_sessions(db));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
         let server = HttpServer::new(move || app(state.clone()))

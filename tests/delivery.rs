@@ -581,13 +581,79 @@ async fn a_killed_instance_loses_nothing_and_the_next_one_delivers_the_rest() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(distinct(), EVENTS, "every event reached the receiver");
-    // Repeats only for what was in flight at the kill (at most the concurrency).
+    // Repeats only for what was sent and not yet recorded at the kill: the posts in flight (at
+    // most the concurrency, 4) and those answered in the last few milliseconds, whose outcome
+    // waits to be recorded with others — with a receiver that takes 200 ms, one round of 4.
     let duplicates = receiver.received().len() - EVENTS;
     println!(
         "kill -9 after {at_kill} of {EVENTS} events reached the receiver: 0 lost, {duplicates} duplicates"
     );
-    assert!(duplicates <= 4, "{duplicates} duplicates");
+    assert!(duplicates <= 8, "{duplicates} duplicates");
     drop(second);
+}
+
+#[actix_web::test]
+async fn a_stopped_worker_finishes_its_posts_in_flight_and_hands_back_the_queued_ones() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start_slow(&[], Duration::from_millis(500));
+    let (key, hook) = app.subscriber(&receiver.url()).await;
+    let hook_id = hook["id"].as_i64().expect("id");
+    for n in 0..6 {
+        create_contact(&app, &key, &format!("Queued {n}")).await;
+    }
+    let worker = Worker::new(
+        app.db.clone(),
+        DeliverySettings {
+            webhook_concurrency: 2,
+            ..settings(&[5], true)
+        },
+    )
+    .expect("worker");
+    let claimed = || {
+        let now = keyport::db::now();
+        app.with_conn(|c| {
+            deliveries::table
+                .filter(deliveries::locked_until.gt(now))
+                .count()
+                .get_result::<i64>(c)
+        })
+        .expect("claimed")
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    futures_util::join!(worker.run(stopped), async {
+        let started = std::time::Instant::now();
+        while receiver.arrived() < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nothing was sent"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The worker claimed all six at once: two posts in flight, four queued behind them.
+        assert_eq!(claimed(), 6);
+        stop.send(true).expect("stop");
+    });
+    // The two in flight were answered and recorded; the four queued were never sent, and are
+    // free for any instance to take at once instead of when the claim would have run out.
+    assert_eq!(receiver.received().len(), 2);
+    assert_eq!(
+        delivery_states(&app, hook_id),
+        [
+            ("delivered", 1),
+            ("delivered", 1),
+            ("pending", 0),
+            ("pending", 0),
+            ("pending", 0),
+            ("pending", 0)
+        ]
+        .map(|(state, attempts)| (state.to_owned(), attempts))
+    );
+    assert_eq!(claimed(), 0);
+    assert_eq!(
+        worker.deliver_due().await.expect("deliver"),
+        2,
+        "the queued ones are due again at once"
+    );
 }
 
 /// A receiver that misbehaves at the socket level: `answer` gets each connection after the

@@ -349,16 +349,25 @@ mod tests {
     }
 
     /// .cargo/config.toml builds the bundled SQLite with the query planner stability
-    /// guarantee, without which every `LIMIT ?` query is planned again on each run.
+    /// guarantee, without which every `LIMIT ?` query is planned again on each run, and
+    /// without the mutexes that connections used by one thread at a time do not need.
     #[test]
-    fn the_bundled_sqlite_keeps_its_prepared_statements() {
+    fn the_bundled_sqlite_keeps_its_prepared_statements_and_takes_no_needless_locks() {
         let mut conn = diesel::SqliteConnection::establish(":memory:").expect("SQLite");
-        let option = diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+        for (option, expected) in [
+            ("ENABLE_QPSG", 1),
+            ("DEFAULT_MEMSTATUS=0", 1),
+            ("THREADSAFE=2", 1),
+        ] {
+            let used = diesel::sql_query(format!(
+                "SELECT sqlite_compileoption_used('{option}') AS used"
+            ))
             .get_result::<Used>(&mut conn)
             .expect("compile options");
-        assert_eq!(
-            option.used, 1,
-            "build with LIBSQLITE3_FLAGS=-DSQLITE_ENABLE_QPSG"
-        );
+            assert_eq!(
+                used.used, expected,
+                "{option}: build with the LIBSQLITE3_FLAGS of .cargo/config.toml"
+            );
+        }
     }
 }
