@@ -142,7 +142,7 @@ impl Phase {
 
     fn end(self) {
         if let Some(start) = self.start {
-            eprintln!("phase {} {start:.6} {:.6}", self.label, monotonic());
+            eprintln!("phase {} {start:.6} {:.6} {ROUND}", self.label, monotonic());
         }
     }
 }

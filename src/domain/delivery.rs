@@ -30,7 +30,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// How long a claim outlives the attempts it covers, for recording their outcomes.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
 /// Claimed deliveries queued per sender, so the senders never wait for the database.
-const QUEUED_PER_SENDER: usize = 8;
+const QUEUED_PER_SENDER: usize = 16;
 /// How many attempts' time a claim of the pipelined worker lasts: a queued delivery must
 /// start within one webhook timeout of its claim, or it is handed back unsent.
 const LEASE_ATTEMPTS: u32 = 2;
