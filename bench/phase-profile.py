@@ -1,4 +1,4 @@
-"""Splits perf samples (`perf script -F comm,time,sym`) by the phases a benchmark wrote, one
+"""Splits perf samples (`perf script -F comm,time,ip,sym`) by the phases a benchmark wrote, one
 line each: "phase BACKEND SIDE START END ITEMS" (monotonic seconds). For each phase: the CPU per
 item, by thread, and the functions it went to.
 Usage: phase-profile.py PHASES SAMPLES SAMPLE_HZ"""
@@ -20,7 +20,8 @@ for line in open(samples_file):
     m = sample.match(line)
     if not m:
         continue
-    comm, at, symbol = m.group(1), float(m.group(2)), m.group(3).strip() or "[unknown]"
+    comm, at = m.group(1), float(m.group(2))
+    symbol = re.sub(r"^[0-9a-f]+\s*", "", m.group(3).strip()) or "[unknown]"
     for name, spans in phases.items():
         if any(start <= at <= end for start, end, _ in spans):
             # Thread names without their numbers: one line per kind of thread.
