@@ -114,8 +114,7 @@ impl Worker {
     /// nothing new is sent: the posts in flight are finished and recorded (each bounded by the
     /// webhook timeout), and what is still queued is handed back at once for any instance.
     pub async fn run(&self, stop: tokio::sync::watch::Receiver<bool>) {
-        let senders = self.settings.webhook_concurrency.max(1);
-        let (queue, queued) = tokio::sync::mpsc::channel(senders * QUEUED_PER_SENDER);
+        let (queue, queued) = tokio::sync::mpsc::channel(self.senders() * QUEUED_PER_SENDER);
         let (finished, outcomes) = tokio::sync::mpsc::unbounded_channel();
         futures_util::join!(
             self.send_queued(queued, finished, &stop),
@@ -147,7 +146,7 @@ impl Worker {
             };
             (claimed, outcome)
         })
-        .buffer_unordered(self.settings.webhook_concurrency.max(1))
+        .buffer_unordered(self.senders())
         .for_each(|done| {
             // The bookkeeper outlives the senders: it stops once this channel closes.
             let _ = finished.send(done);
@@ -164,7 +163,7 @@ impl Worker {
         mut outcomes: tokio::sync::mpsc::UnboundedReceiver<Finished>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let senders = self.settings.webhook_concurrency.max(1);
+        let senders = self.senders();
         let lease = lease(&self.settings, LEASE_ATTEMPTS);
         let mut queue = Some(queue);
         let mut finished = Vec::new();
@@ -251,6 +250,11 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// How many posts the worker makes at once (at least one).
+    fn senders(&self) -> usize {
+        self.settings.webhook_concurrency.max(1)
     }
 
     /// One claim of up to `webhook_concurrency` deliveries, sent all at once and recorded
