@@ -24,9 +24,6 @@ pub struct ServeArgs {
     /// Create demo accounts when the database has no users, and print how to sign in.
     #[arg(long, env = "KEYPORT_DEMO")]
     pub demo: bool,
-    /// The address people use to reach keyport (for the setup link). Default: http://BIND.
-    #[arg(long, env = "KEYPORT_PUBLIC_URL")]
-    pub public_url: Option<String>,
     /// On SIGTERM or Ctrl-C: how long in-flight requests and deliveries may take to finish.
     #[arg(long, env = "KEYPORT_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -93,6 +90,11 @@ const METRICS_ALLOW: &str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.16
 /// What the web layer needs to know.
 #[derive(Args, Debug, Clone)]
 pub struct WebSettings {
+    /// The address people use to reach keyport (for the setup link and the API Developer
+    /// Guide's examples). Default: http://BIND for the setup link, and the request's own
+    /// host for the guide (a forwarded host only from a trusted proxy).
+    #[arg(long, env = "KEYPORT_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Mark cookies Secure (set this when keyport is served over HTTPS).
     #[arg(long, env = "KEYPORT_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -126,6 +128,7 @@ pub struct WebSettings {
 impl Default for WebSettings {
     fn default() -> Self {
         Self {
+            public_url: None,
             secure_cookies: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,

@@ -380,6 +380,7 @@ fn announce_first_start(db: &Db, args: &ServeArgs) -> Result<(), String> {
     if !User::any_exist(&mut conn).map_err(|e| e.to_string())? {
         let token = setup::create_link_token(&mut conn).map_err(|e| e.to_string())?;
         let base = args
+            .web
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", args.bind));
@@ -398,7 +399,7 @@ async fn forget_idle_limits(state: AppState) {
         state.throttles.forget_idle();
         let forgotten = state
             .db
-            .run(|c| {
+            .write(|c| {
                 sign_in_limits::forget_spent(c, sign_in_limits::now_micros())
                     .map_err(anyhow::Error::from)
             })
@@ -414,7 +415,7 @@ async fn sweep_expired_sessions(db: Db) {
     loop {
         every.tick().await;
         let swept = db
-            .run(|c| {
+            .write(|c| {
                 keyport::models::session::Session::delete_expired(c, keyport::db::now())
                     .map_err(anyhow::Error::from)
             })

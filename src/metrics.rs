@@ -42,6 +42,8 @@ pub enum KeyVerification {
     Rejected,
     /// In the address, on an instance that refuses keys there.
     QueryKeyRefused,
+    /// Two different keys in one request: refused with 400.
+    Several,
 }
 
 impl KeyVerification {
@@ -52,6 +54,7 @@ impl KeyVerification {
             Self::Malformed => "malformed",
             Self::Rejected => "rejected",
             Self::QueryKeyRefused => "query_key_refused",
+            Self::Several => "several_keys",
         }
     }
 }

@@ -178,16 +178,119 @@ async fn behind_tls_cookies_carry_the_host_prefix() {
         ..WebSettings::default()
     })
     .await;
-    let page = app.browser().get("/login").await;
-    let cookie = page
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("__Host-keyport_session="))
-        .unwrap_or_else(|| panic!("no __Host- session cookie: {:?}", page.headers));
-    for attribute in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
-        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    // The sign-in form's CSRF cookie, then the session it signs in to.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let user = app.create_user(keyport::models::Role::User, "Tess Tls");
+    let page = client.get(app.url("/login")).send().await.expect("GET");
+    let cookie = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("__Host-{name}=")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no __Host-{name} cookie: {:?}", res.headers()))
+    };
+    let csrf = cookie(&page, "keyport_csrf");
+    let body = page.text().await.expect("body");
+    let token = body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token")
+        .to_owned();
+    let signed_in = client
+        .post(app.url("/login"))
+        .header("cookie", csrf.split(';').next().unwrap_or_default())
+        .form(&[
+            ("email", user.email.as_str()),
+            ("password", crate::support::PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(signed_in.status(), 303);
+    for cookie in [csrf, cookie(&signed_in, "keyport_session")] {
+        for attribute in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+            assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "{cookie}");
     }
-    assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+/// Issue 16, finding 2: anyone could grow memory and logs without limit through method names,
+/// each a new metric series and a full log line. 1,000 distinct 60,000-letter methods now
+/// leave one `OTHER` series, a bounded RSS and log lines cut short.
+#[actix_web::test]
+async fn junk_methods_cost_bounded_metrics_memory_and_log_space() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn().await;
+    let served = crate::support::serve_with_env(&app.database_url, &[], &[("KEYPORT_LOG", "info")]);
+    served.wait_until_listening().await;
+    let addr = served.base.trim_start_matches("http://").to_owned();
+    let series = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("keyport_http_requests_total{"))
+            .count()
+    };
+    let before_series = series(&crate::metrics::scrape(&served.base).await);
+    let rss_before = served.rss_bytes();
+
+    let sent = std::thread::spawn(move || {
+        for n in 0..1000u32 {
+            // Letters only, different for each request: a method name HTTP allows.
+            let method: String = (0..60_000u32)
+                .map(|i| char::from(b'A' + ((i * 7 + n * 13 + i / 26 * n) % 26) as u8))
+                .collect();
+            let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .expect("timeout");
+            write!(
+                stream,
+                "{method} /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .expect("send");
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            assert!(!answer.is_empty(), "request {n} got no answer");
+        }
+    });
+    actix_web::rt::task::spawn_blocking(move || sent.join())
+        .await
+        .expect("join")
+        .expect("the junk requests");
+
+    let text = crate::metrics::scrape(&served.base).await;
+    let added = series(&text) - before_series;
+    assert!(added <= 3, "{added} new request series:\n{text}");
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
+    assert!(text.len() < 64 * 1024, "/metrics is {} bytes", text.len());
+    let grown = served.rss_bytes().saturating_sub(rss_before);
+    println!("RSS grew by {} KB over 1,000 junk methods", grown / 1024);
+    assert!(
+        grown < 24 * 1024 * 1024,
+        "RSS grew by {} MB",
+        grown / (1024 * 1024)
+    );
+    // Every line is bounded: the 60,000-letter method is cut, with a marker.
+    let started = std::time::Instant::now();
+    let lines = loop {
+        let lines = served.log_lines();
+        if lines.iter().filter(|l| l.contains("truncated")).count() >= 1000 {
+            break lines;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{} lines logged",
+            lines.len()
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let longest = lines.iter().map(String::len).max().unwrap_or(0);
+    assert!(longest < 2048, "a log line of {longest} bytes");
 }

@@ -177,6 +177,93 @@ async fn keys_in_links_are_redacted_from_the_access_log() {
     );
 }
 
+/// Issue 16, finding 3: a key is recognised by its form wherever a link puts it — a
+/// percent-escaped parameter name, other names, a path segment, a page that sends the visitor
+/// to sign in — and never reaches the access log or `next=` in full.
+#[actix_web::test]
+async fn keys_are_redacted_from_the_log_by_their_form_wherever_they_stand() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("Kit Keyform").await;
+    let escaped: String = key.replace('_', "%5F");
+    let placements = [
+        (format!("/api/v1/me?%61pi_key={key}"), 200),
+        // Parameters the API does not take are refused, and logged all the same.
+        (format!("/api/v1/me?apikey={key}"), 400),
+        (format!("/api/v1/me?key={key}"), 400),
+        (format!("/api/v1/me?access_token={key}"), 400),
+        (format!("/api/v1/{key}"), 404),
+        (format!("/api/v1/me?token={escaped}"), 400),
+        (format!("/settings/api-access?api_key={key}"), 303),
+        (format!("/settings/api-access?tab=1&token={key}"), 303),
+    ];
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (path, status) in &placements {
+        let response = client.get(app.url(path)).send().await.expect("GET");
+        assert_eq!(response.status().as_u16(), *status, "{path}");
+        if let Some(location) = response.headers().get("location") {
+            let location = location.to_str().expect("location");
+            assert!(location.starts_with("/login?next="), "{location}");
+            assert!(
+                !location.contains(&key[3..]),
+                "the key in next=: {location}"
+            );
+            let decoded = percent_encoding::percent_decode_str(location).decode_utf8_lossy();
+            assert!(!decoded.contains(&key[3..]), "the key in next=: {decoded}");
+        }
+    }
+    let logs = captured_logs();
+    assert!(
+        logs.contains(&format!("{}…[redacted]", &key[..9])),
+        "no redacted key in the access log"
+    );
+    assert!(!logs.contains(&key[3..]), "the key reached the log");
+    assert!(
+        !logs.contains(&key[12..]),
+        "part of the key reached the log"
+    );
+}
+
+/// Issue 16, finding 8: two different keys in one request are refused, not answered as the
+/// owner of whichever keyport looked at first; the same key twice is one key.
+#[actix_web::test]
+async fn a_request_with_two_different_keys_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, ann) = app.user_with_key("Ann Onekey").await;
+    let (_, bob) = app.user_with_key("Bob Otherkey").await;
+    let api = app.api();
+    let me = |query: &str| format!("/api/v1/me{query}");
+    let cases = [
+        api.request(reqwest::Method::GET, &me(""))
+            .header("X-Api-Key", &ann)
+            .bearer_auth(&bob),
+        api.request(reqwest::Method::GET, &me(&format!("?api_key={bob}")))
+            .header("X-Api-Key", &ann),
+        api.request(reqwest::Method::GET, &me(&format!("?api_key={bob}")))
+            .bearer_auth(&ann),
+    ];
+    for case in cases {
+        let response = case.send().await.expect("GET");
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.expect("json");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.to_lowercase().starts_with("send one api key")),
+            "{body}"
+        );
+    }
+    let same = api
+        .request(reqwest::Method::GET, &me(&format!("?api_key={ann}")))
+        .header("X-Api-Key", &ann)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(same.status(), 200);
+}
+
 #[actix_web::test]
 async fn api_errors_are_json() {
     let app = TestApp::spawn().await;

@@ -71,6 +71,53 @@ async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
     assert_eq!(page.location(), "/settings");
 }
 
+/// Issue 16, findings 4 and 5: a crafted `next` — a tab or backslash that URL parsers read
+/// as `//`, CR/LF, NUL — never sends anyone off-site and never fails the sign-in.
+#[actix_web::test]
+async fn a_crafted_next_lands_on_the_default_page() {
+    let app = TestApp::spawn().await;
+    for crafted in [
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "//evil.example",
+        "/\r\nX: 1",
+        "/\nX: 1",
+        "/\0",
+        "https://evil.example/",
+    ] {
+        // A person each, so the sign-in limits do not count one person's eight sign-ins.
+        let user = app.create_user(Role::User, "Cal Crafted");
+        // The sign-in page does not carry it into its form.
+        let browser = app.browser();
+        let encoded: String = url::form_urlencoded::byte_serialize(crafted.as_bytes()).collect();
+        let page = browser.get(&format!("/login?next={encoded}")).await;
+        assert_eq!(page.status, 200, "{crafted:?}");
+        assert!(
+            page.contains(r#"name="next" value="/settings""#),
+            "{crafted:?}: {}",
+            page.body
+        );
+        // Posted anyway, it signs in and lands on the default page.
+        let page = browser
+            .post(
+                "/login",
+                &[
+                    ("email", &user.email),
+                    ("password", PASSWORD),
+                    ("next", crafted),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (page.status, page.location()),
+            (303, "/settings"),
+            "{crafted:?}"
+        );
+        assert_eq!(browser.get("/settings").await.status, 200, "{crafted:?}");
+    }
+}
+
 /// A raw client that shows cookies, to check what the server does with a copied one.
 async fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -96,9 +143,20 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it_on_the_server() {
         .send()
         .await
         .expect("GET /login");
-    let anonymous = session_cookie(&login)
-        .await
-        .expect("a session for the sign-in form");
+    // The sign-in form stores nothing: no session, only the CSRF cookie its token is signed for.
+    assert_eq!(
+        session_cookie(&login).await,
+        None,
+        "a session for a page view"
+    );
+    let anonymous = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("keyport_csrf="))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+        .expect("a CSRF cookie for the sign-in form");
     let body = login.text().await.expect("body");
     let token = body
         .split("name=\"csrf_token\" value=\"")
@@ -119,8 +177,8 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it_on_the_server() {
         .await
         .expect("POST /login");
     assert_eq!(signed_in.status(), 303);
-    let cookie = session_cookie(&signed_in).await.expect("a renewed session");
-    assert_ne!(cookie, anonymous, "the session key must change at sign-in");
+    let cookie = session_cookie(&signed_in).await.expect("a new session");
+    assert_ne!(cookie, anonymous);
 
     // The pre-sign-in cookie does not carry the signed-in session.
     let old = client

@@ -275,6 +275,53 @@ async fn nothing_is_sent_once_the_webhook_is_off_or_its_owner_paused() {
     assert_eq!(receiver.received().len(), 1);
 }
 
+/// Issue 16, finding 1: someone whose account is turned off receives nothing — what was
+/// queued for their webhooks is cancelled, nothing new is queued — until it is turned on again.
+#[actix_web::test]
+async fn a_disabled_owners_webhooks_receive_nothing_until_enabled_again() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(&[]);
+    let (owner, owner_key) = app.user_with_key("Dee Departed").await;
+    let (status, hook) = app
+        .api()
+        .call(
+            &owner_key,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": receiver.url(), "entity": "Contact", "operation_type": "Create"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let hook_id = hook["id"].as_i64().expect("id");
+    let (_, writer) = app.user_with_key("Wes Writer").await;
+    let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
+    let set_disabled = |disabled: bool| {
+        app.with_conn(|c| keyport::domain::accounts::set_disabled(c, &owner.email, disabled))
+            .expect("set disabled");
+    };
+
+    // Queued while the account was on, sent after it was turned off: cancelled.
+    create_contact(&app, &writer, "Queued").await;
+    set_disabled(true);
+    worker.deliver_due().await.expect("deliver");
+    // Changed while the account is off: nothing is queued for the webhook at all.
+    create_contact(&app, &writer, "While away").await;
+    worker.deliver_due().await.expect("deliver");
+    assert!(receiver.received().is_empty());
+    assert_eq!(
+        delivery_states(&app, hook_id),
+        [("cancelled".to_owned(), 0)]
+    );
+
+    // Turned on again: the webhook sends again.
+    set_disabled(false);
+    create_contact(&app, &writer, "Back").await;
+    worker.deliver_due().await.expect("deliver");
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].body.contains("Back"), "{}", received[0].body);
+}
+
 #[actix_web::test]
 async fn private_and_metadata_addresses_are_refused_by_default() {
     let app = TestApp::spawn().await;
@@ -314,6 +361,21 @@ async fn private_and_metadata_addresses_are_refused_by_default() {
             "{error:?}"
         );
     }
+    // The owner learns that a name resolves only to non-public addresses, not which ones:
+    // that would let any key holder map the network's internal names (issue 16, finding 6).
+    let resolved = attempts(&app)
+        .into_iter()
+        .filter_map(|(_, error, _)| error)
+        .find(|e| e.contains("localhost"))
+        .expect("the attempt to localhost");
+    assert!(
+        resolved.contains("resolves only to addresses that are not public"),
+        "{resolved}"
+    );
+    assert!(
+        !resolved.contains("127.0.0.1") && !resolved.contains("::1"),
+        "{resolved}"
+    );
 }
 
 #[actix_web::test]
@@ -971,4 +1033,69 @@ async fn kill_9_during_a_burst_of_writes_loses_no_acknowledged_write_nor_its_del
         acked.len()
     );
     drop(second);
+}
+
+/// Issue 15: with every post held by a slow receiver and the claim queue full, the worker
+/// waits for an outcome instead of spinning on a look that is already due.
+#[actix_web::test]
+async fn the_worker_idles_while_receivers_are_slow() {
+    const EVENTS: usize = 300;
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start_slow(&[], Duration::from_secs(1));
+    let (key, _) = app.subscriber(&receiver.url()).await;
+    let names: Vec<String> = (0..EVENTS).map(|n| format!("Slow {n}")).collect();
+    for chunk in names.chunks(20) {
+        futures_util::future::join_all(chunk.iter().map(|name| create_contact(&app, &key, name)))
+            .await;
+    }
+    // The default concurrency (16) and poll: 300 deliveries fill more than half of the
+    // worker's queue of 256, the state in which it used to spin.
+    let served = crate::support::serve(
+        &app.database_url,
+        &["--webhook-allow-private", "--webhook-timeout", "5s"],
+    );
+    served.wait_until_listening().await;
+    let started = std::time::Instant::now();
+    while receiver.arrived() < 16 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nothing was sent"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (cpu_before, wall_before) = (served.cpu_time(), std::time::Instant::now());
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let busy = (served.cpu_time() - cpu_before).as_secs_f64();
+    let wall = wall_before.elapsed().as_secs_f64();
+    println!("keyport used {busy:.2} CPU-seconds in {wall:.2} s while receivers were slow");
+    assert!(
+        receiver.arrived() < EVENTS,
+        "everything arrived within the window; the test proves nothing"
+    );
+    assert!(
+        busy < 0.2 * wall,
+        "the worker used {busy:.2} CPU-seconds in {wall:.2} s while waiting on slow receivers"
+    );
+
+    // The receiver recovers: every delivery arrives, once.
+    receiver.set_delay(Duration::ZERO);
+    let started = std::time::Instant::now();
+    while receiver.received().len() < EVENTS {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {EVENTS} arrived",
+            receiver.received().len()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let ids: std::collections::HashSet<String> =
+        receiver.received().into_iter().map(|m| m.id).collect();
+    assert_eq!(
+        receiver.received().len(),
+        EVENTS,
+        "no delivery arrived twice"
+    );
+    assert_eq!(ids.len(), EVENTS);
+    drop(served);
 }

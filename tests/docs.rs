@@ -189,6 +189,59 @@ async fn the_guide_is_reachable_from_the_settings_two_ways_and_from_api_manageme
     assert_eq!(app.browser().get("/docs/api").await.status, 200);
 }
 
+/// Issue 16, finding 8: the guide's example addresses come from the configured public URL,
+/// or from a trusted proxy; a forwarded host anyone else sends is not believed.
+#[actix_web::test]
+async fn the_guides_examples_ignore_forwarded_hosts_from_untrusted_clients() {
+    let app = TestApp::spawn().await;
+    let guide = |app: &TestApp| {
+        let request = app
+            .browser()
+            .request(Method::GET, "/docs/api")
+            .header("X-Forwarded-Host", "evil.example")
+            .header("X-Forwarded-Proto", "https")
+            .header("Forwarded", "host=evil.example;proto=https");
+        async move {
+            request
+                .send()
+                .await
+                .expect("GET")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    let page = guide(&app).await;
+    assert!(
+        !page.contains("evil.example"),
+        "an untrusted forwarded host"
+    );
+    let own = app.url("/api/v1/me");
+    assert!(page.contains(own.trim_start_matches("http://")), "{own}");
+
+    // Behind a trusted proxy, what it forwards is the address people use.
+    let proxied = TestApp::spawn_with(keyport::config::WebSettings {
+        trusted_proxies: keyport::config::AddressRanges::parse("127.0.0.1/32").expect("ranges"),
+        ..keyport::config::WebSettings::default()
+    })
+    .await;
+    assert!(
+        guide(&proxied)
+            .await
+            .contains("https://evil.example/api/v1/")
+    );
+
+    // A configured public URL wins over both.
+    let public = TestApp::spawn_with(keyport::config::WebSettings {
+        public_url: Some("https://api.example.com/".into()),
+        ..keyport::config::WebSettings::default()
+    })
+    .await;
+    let page = guide(&public).await;
+    assert!(page.contains("https://api.example.com/api/v1/"));
+    assert!(!page.contains("evil.example"));
+}
+
 #[actix_web::test]
 async fn the_guide_covers_every_endpoint_of_the_document_and_the_rules_programs_need() {
     let app = TestApp::spawn().await;
@@ -224,6 +277,8 @@ async fn the_guide_covers_every_endpoint_of_the_document_and_the_rules_programs_
         "tried again after 5s, 5m, 30m, 2h, 5h, 10h, 10h (8 attempts in all)",
         "keep failing for 5days",
         "<code>410 Gone</code>",
+        // Any port is allowed, and the guide says so (issue 16, finding 8).
+        "Any port is allowed",
         "1 to 100 records a page",
         "256 KB",
         "next_after",

@@ -322,3 +322,37 @@ struct Writes {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+/// Issue 16, finding 7: a page view without an account stores nothing, so anyone cannot fill
+/// the database; the sign-in form still works from its CSRF cookie.
+#[actix_web::test]
+async fn anonymous_page_views_store_no_session() {
+    use diesel::prelude::*;
+    use keyport::db::schema::sessions;
+    let app = TestApp::spawn().await;
+    let count = || {
+        app.with_conn(|c| sessions::table.count().get_result::<i64>(c))
+            .expect("count")
+    };
+    let before = count();
+    let client = reqwest::Client::new();
+    for n in 0..100 {
+        let path = [
+            "/login",
+            "/docs/api",
+            "/login?next=/settings",
+            "/no-such-page",
+        ][n % 4];
+        let res = client.get(app.url(path)).send().await.expect("GET");
+        assert!(res.status().as_u16() < 500, "{path}");
+    }
+    assert_eq!(count(), before, "anonymous page views added session rows");
+
+    // A person signing in gets exactly one.
+    let user = app.create_user(Role::User, "Ana Nonymous");
+    assert_eq!(
+        app.browser().sign_in(&user.email, PASSWORD).await.status,
+        303
+    );
+    assert_eq!(count(), before + 1);
+}

@@ -45,7 +45,12 @@ struct KeyQuery {
 enum Presented {
     Header(String),
     Query(String),
+    /// Two different keys (say `X-Api-Key` and `Bearer`): which one was meant cannot be known,
+    /// and answering as either owner would be a guess.
+    Several,
 }
+
+const SEVERAL_KEYS: &str = "Send one API key: this request carries two different keys (in X-Api-Key, Authorization: Bearer or api_key).";
 
 /// The key as presented, before any check. A header sent twice is no key: which one was
 /// meant cannot be known.
@@ -54,20 +59,35 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
     if headers.get_all(HEADER).count() > 1 || headers.get_all(header::AUTHORIZATION).count() > 1 {
         return None;
     }
-    if let Some(value) = req.headers().get(HEADER) {
-        return Some(Presented::Header(value.to_str().ok()?.trim().to_owned()));
-    }
-    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
+    let header_key = match headers.get(HEADER) {
+        Some(value) => Some(value.to_str().ok()?.trim().to_owned()),
+        None => None,
+    };
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|value| {
+        let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+        scheme
             .eq_ignore_ascii_case("bearer")
-            .then(|| Presented::Header(token.trim().to_owned()));
+            .then(|| token.trim().to_owned())
+    });
+    let query = serde_urlencoded::from_str::<KeyQuery>(req.query_string())
+        .ok()
+        .and_then(|q| q.api_key);
+    let mut found = [
+        header_key.map(Presented::Header),
+        bearer.map(Presented::Header),
+        query.map(Presented::Query),
+    ]
+    .into_iter()
+    .flatten();
+    let first = found.next()?;
+    let key = |p: &Presented| match p {
+        Presented::Header(k) | Presented::Query(k) => k.clone(),
+        Presented::Several => String::new(),
+    };
+    if found.any(|other| key(&other) != key(&first)) {
+        return Some(Presented::Several);
     }
-    serde_urlencoded::from_str::<KeyQuery>(req.query_string())
-        .ok()?
-        .api_key
-        .map(Presented::Query)
+    Some(first)
 }
 
 impl FromRequest for ApiCaller {
@@ -88,6 +108,10 @@ impl FromRequest for ApiCaller {
                     return Err(Error::unauthorized(QUERY_KEYS_OFF));
                 }
                 Some(Presented::Query(key)) => ApiKey::parse(&key),
+                Some(Presented::Several) => {
+                    counted(KeyVerification::Several);
+                    return Err(Error::bad_request(SEVERAL_KEYS));
+                }
                 None => {
                     counted(KeyVerification::Missing);
                     return Err(Error::unauthorized(UNAUTHORIZED));

@@ -34,7 +34,7 @@ pub struct ErrorBody {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum KeyErrors {
-    /// A query parameter is not known, or not valid
+    /// A query parameter is not known, or not valid, or the request carries two different keys
     #[response(status = 400)]
     BadQuery(ErrorBody),
     /// No valid API key
@@ -49,7 +49,7 @@ pub enum KeyErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum BodyErrors {
-    /// A query parameter is not known or not valid, or the body is not JSON
+    /// A query parameter is not known or not valid, the body is not JSON, or the request carries two different keys
     #[response(status = 400)]
     BadQuery(ErrorBody),
     /// No valid API key

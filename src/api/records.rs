@@ -107,7 +107,7 @@ async fn create<R: Record>(
     let actor = caller.user.id;
     let record = state
         .db
-        .run(move |c| records::create::<R>(c, actor, fields))
+        .write(move |c| records::create::<R>(c, actor, fields))
         .await?;
     Ok(HttpResponse::Created().json(record))
 }
@@ -121,7 +121,7 @@ async fn update<R: Record>(
     let actor = caller.user.id;
     let record = state
         .db
-        .run(move |c| records::update::<R>(c, actor, id, fields))
+        .write(move |c| records::update::<R>(c, actor, id, fields))
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -134,7 +134,7 @@ async fn delete<R: Record>(
     let actor = caller.user.id;
     state
         .db
-        .run(move |c| records::delete::<R>(c, actor, id))
+        .write(move |c| records::delete::<R>(c, actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

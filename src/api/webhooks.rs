@@ -123,7 +123,7 @@ async fn create(
     let allow_private = state.delivery.webhook_allow_private;
     let hook = state
         .db
-        .run(move |c| webhooks::create(c, &actor, new, allow_private))
+        .write(move |c| webhooks::create(c, &actor, new, allow_private))
         .await?;
     let secret = hook.secret.clone();
     Ok(HttpResponse::Created().json(WebhookJson {
@@ -157,7 +157,7 @@ async fn update(
     let allow_private = state.delivery.webhook_allow_private;
     let hook = state
         .db
-        .run(move |c| webhooks::update(c, owner, id, changes, allow_private))
+        .write(move |c| webhooks::update(c, owner, id, changes, allow_private))
         .await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
@@ -184,7 +184,7 @@ async fn delete(
     let (actor, id) = (caller.actor(), id.into_inner().0);
     state
         .db
-        .run(move |c| webhooks::delete(c, &actor, id))
+        .write(move |c| webhooks::delete(c, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -20,8 +20,8 @@ use sha2::Sha256;
 use super::Result;
 use crate::config::DeliverySettings;
 use crate::db::{Db, DbConnection, now, write_transaction};
+use crate::models::Webhook;
 use crate::models::delivery::{Delivery, DeliveryJob, DeliveryState, NewAttempt};
-use crate::models::{Webhook, WebhookStatus};
 
 /// The first part of the response body that is kept with the attempt.
 const KEPT_BODY_BYTES: usize = 1024;
@@ -57,7 +57,7 @@ pub enum Outcome {
         body: Option<String>,
         retry_after: Option<Duration>,
     },
-    /// Not sent: the webhook is Off, or its owner's API Access is off.
+    /// Not sent: the webhook is Off, or its owner's API Access or account is off.
     Cancelled,
 }
 
@@ -209,10 +209,13 @@ impl Worker {
                 if senders_done {
                     break;
                 }
-                let wake = [next_look.filter(|_| queue.is_some()), record_by]
-                    .into_iter()
-                    .flatten()
-                    .min();
+                // Wake only for what can change this decision: an outcome (which also frees
+                // a place in the queue), the stop, the record deadline, or a look that is
+                // still ahead. A look already due waits for room, not for the clock: sleeping
+                // until a past instant returns at once, and the loop would spin on a full
+                // queue for as long as receivers are slow.
+                let look_ahead = next_look.filter(|at| queue.is_some() && *at > now);
+                let wake = [look_ahead, record_by].into_iter().flatten().min();
                 tokio::select! {
                     received = outcomes.recv_many(&mut finished, MOST_RECORDED) => {
                         senders_done = received == 0;
@@ -230,7 +233,7 @@ impl Worker {
             let settings = self.settings.clone();
             let turn = self
                 .db
-                .run(move |c| record_and_claim(c, batch, room, lease, &settings))
+                .write(move |c| record_and_claim(c, batch, room, lease, &settings))
                 .await;
             match turn {
                 Ok(jobs) => {
@@ -266,7 +269,7 @@ impl Worker {
         let settings = self.settings.clone();
         let jobs = self
             .db
-            .run(move |c| record_and_claim(c, Vec::new(), limit, lease, &settings))
+            .write(move |c| record_and_claim(c, Vec::new(), limit, lease, &settings))
             .await?;
         let count = jobs.len();
         let outcomes: Vec<Finished> = join_all(jobs.into_iter().map(|claimed| async {
@@ -276,13 +279,13 @@ impl Worker {
         .await;
         let settings = self.settings.clone();
         self.db
-            .run(move |c| record_and_claim(c, outcomes, 0, lease, &settings))
+            .write(move |c| record_and_claim(c, outcomes, 0, lease, &settings))
             .await?;
         Ok(count)
     }
 
     async fn attempt(&self, job: &DeliveryJob) -> Outcome {
-        let outcome = if job.status == WebhookStatus::On && job.owner_key.is_some() {
+        let outcome = if job.sends() {
             self.send(job).await
         } else {
             Outcome::Cancelled
@@ -306,7 +309,7 @@ impl Worker {
                 tracing::info!(
                     delivery = job.delivery_id,
                     webhook = job.webhook_id,
-                    "webhook delivery cancelled: the webhook or its owner's API Access is off"
+                    "webhook delivery cancelled: the webhook, its owner's API Access or its owner's account is off"
                 )
             }
         }
@@ -727,10 +730,12 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
             let public: Vec<SocketAddr> =
                 all.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
+                // The addresses are for the operator's log only: shown to the webhook's owner,
+                // they would let any key holder map this network's internal names.
                 let shown: Vec<String> = all.iter().map(|a| a.ip().to_string()).collect();
+                tracing::warn!(%host, addresses = %shown.join(", "), "webhook delivery refused: the name resolves only to addresses that are not public");
                 return Err(format!(
-                    "refused: {host} resolves only to addresses that are not public ({})",
-                    shown.join(", ")
+                    "refused: {host} resolves only to addresses that are not public"
                 )
                 .into());
             }

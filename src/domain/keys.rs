@@ -105,9 +105,64 @@ pub fn webhook_secret() -> String {
     )
 }
 
+/// `text` with every keyport key in it (anything that parses: `kp_`, body, valid checksum)
+/// replaced by its identifying prefix and `…[redacted]`, wherever it stands and whatever
+/// names it: for logs and for addresses that are kept or echoed.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut redacted = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(KEY_PREFIX) {
+        let start = from + found;
+        let end = start + KEY_LEN;
+        match text.get(start..end).filter(|c| ApiKey::parse(c).is_some()) {
+            Some(key) => {
+                redacted.push_str(&text[copied..start]);
+                redacted.push_str(&key[..DISPLAY_LEN]);
+                redacted.push_str("…[redacted]");
+                copied = end;
+                from = end;
+            }
+            None => from = start + KEY_PREFIX.len(),
+        }
+    }
+    if copied == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    redacted.push_str(&text[copied..]);
+    std::borrow::Cow::Owned(redacted)
+}
+
+/// Whether `text` holds a keyport key anywhere.
+pub fn contains_key(text: &str) -> bool {
+    matches!(redact(text), std::borrow::Cow::Owned(_))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_redacted_wherever_they_stand() {
+        let key = ApiKey::generate();
+        let k = key.expose();
+        for text in [
+            format!("/api/v1/{k}"),
+            format!("apikey={k}&b=2"),
+            format!("{k}{k}"),
+            format!("x kp_ kp_{k}"),
+        ] {
+            let shown = redact(&text);
+            assert!(!shown.contains(k), "{shown}");
+            assert!(shown.contains(key.prefix()), "{shown}");
+            assert!(contains_key(&text));
+        }
+        // A string that is not a key (wrong checksum, cut short) is left as it is.
+        let cut = &k[..KEY_LEN - 1];
+        assert_eq!(redact(cut), cut);
+        assert_eq!(redact("kp_ and more"), "kp_ and more");
+        assert!(!contains_key(cut));
+    }
 
     #[test]
     fn generated_keys_parse_and_differ() {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use super::user::UserId;
 use super::webhook::{Entity, OperationType};
 use crate::db::DbConnection;
-use crate::db::schema::{api_keys, deliveries, delivery_attempts, webhook_events, webhooks};
+use crate::db::schema::{api_keys, deliveries, delivery_attempts, users, webhook_events, webhooks};
 
 super::text_enum! {
     /// Where a delivery stands: waiting for its next attempt, delivered, or given up on.
@@ -148,6 +148,18 @@ pub struct DeliveryJob {
     pub status: super::WebhookStatus,
     /// The owner's active key, if their API Access is on.
     pub owner_key: Option<i64>,
+    /// When the owner's account was turned off, if it is.
+    pub owner_disabled_at: Option<NaiveDateTime>,
+}
+
+impl DeliveryJob {
+    /// Whether this delivery may be sent: the webhook is On, and its owner's API Access is on
+    /// and their account is not turned off (someone who has left receives nothing).
+    pub fn sends(&self) -> bool {
+        self.status == super::WebhookStatus::On
+            && self.owner_key.is_some()
+            && self.owner_disabled_at.is_none()
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -279,7 +291,7 @@ impl Delivery {
     pub fn jobs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<DeliveryJob>> {
         deliveries::table
             .inner_join(webhook_events::table)
-            .inner_join(webhooks::table)
+            .inner_join(webhooks::table.inner_join(users::table))
             .left_join(
                 api_keys::table.on(api_keys::user_id
                     .eq(webhooks::user_id)
@@ -298,6 +310,7 @@ impl Delivery {
                 webhooks::secret,
                 webhooks::status,
                 api_keys::id.nullable(),
+                users::disabled_at,
             ))
             .load(conn)
     }

@@ -99,13 +99,15 @@ impl Webhook {
         entity: Entity,
         operation: OperationType,
     ) -> QueryResult<Vec<i64>> {
-        use crate::db::schema::api_keys;
+        use crate::db::schema::{api_keys, users};
         webhooks::table
+            .inner_join(users::table)
             .inner_join(
                 api_keys::table.on(api_keys::user_id
                     .eq(webhooks::user_id)
                     .and(api_keys::revoked_at.is_null())),
             )
+            .filter(users::disabled_at.is_null())
             .filter(webhooks::entity.eq(entity))
             .filter(webhooks::operation_type.eq(operation))
             .filter(webhooks::status.eq(WebhookStatus::On))

@@ -1,5 +1,8 @@
-//! One log line per request, and its count in the metrics. The `api_key` query parameter is
-//! redacted: links may carry keys, logs must not.
+//! One log line per request, and its count in the metrics. Links may carry keys, logs must
+//! not: every keyport key in the path or query is redacted (by its form, whatever names it),
+//! and so is the `api_key` parameter's value. What anyone can send without an account costs
+//! bounded log and metric space: long request lines are cut, and unknown methods are counted
+//! as one.
 
 use std::time::Instant;
 
@@ -12,9 +15,13 @@ pub async fn log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let query = redact_query(req.query_string());
+    let method = truncated(req.method().as_str(), MOST_METHOD_BYTES);
+    let method_label = method_label(req.method());
+    let path = truncated(&redact_keys(req.path()), MOST_LOGGED_BYTES);
+    let query = truncated(
+        &redact_keys(&redact_query(req.query_string())),
+        MOST_LOGGED_BYTES,
+    );
     let peer = req
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -40,7 +47,7 @@ pub async fn log(
     let seconds = started.elapsed().as_secs_f64();
     if let Some(metrics) = metrics {
         let labels = crate::metrics::RequestLabels {
-            method: method.to_string(),
+            method: method_label.to_owned(),
             route,
             status,
         };
@@ -53,6 +60,47 @@ pub async fn log(
         "request"
     );
     result
+}
+
+/// The most of the path, and of the query, that one log line carries.
+const MOST_LOGGED_BYTES: usize = 512;
+/// Methods are short words; anything longer is cut harder.
+const MOST_METHOD_BYTES: usize = 32;
+
+/// The method as a metric label: one of HTTP's own, or `OTHER`. Each label set is memory
+/// kept for the life of the process, so a client must not be able to make new ones.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("OTHER")
+}
+
+/// `text` cut to at most `most` bytes (at a character boundary), with a marker when cut.
+pub fn truncated(text: &str, most: usize) -> String {
+    if text.len() <= most {
+        return text.to_owned();
+    }
+    let mut end = most;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[truncated, {} bytes]", &text[..end], text.len())
+}
+
+/// Raw text from a request line with every keyport key in it redacted, including keys
+/// spelled with percent-escapes (`kp%5F…`): when decoding reveals a key, the decoded text is
+/// logged, redacted.
+pub fn redact_keys(raw: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    if crate::domain::keys::contains_key(&decoded) {
+        crate::domain::keys::redact(&decoded).into_owned()
+    } else {
+        raw.to_owned()
+    }
 }
 
 /// The query string with the value of every `api_key` parameter replaced. Works on the raw

@@ -192,7 +192,7 @@ async fn clear(
     };
     state
         .db
-        .run(move |c| api_access::clear(c, &admin, subject, reason.as_deref()))
+        .write(move |c| api_access::clear(c, &admin, subject, reason.as_deref()))
         .await?;
     Flash::success("API key cleared. It no longer works, and the user's API Access stays off until they enable it again.").set(&me.session)?;
     Ok(redirect(&user_url(subject)))
@@ -259,7 +259,7 @@ async fn set_webhook_status(
     };
     let hook = state
         .db
-        .run(move |c| webhooks::set_status_as_admin(c, &admin, UserId(owner), id, status))
+        .write(move |c| webhooks::set_status_as_admin(c, &admin, UserId(owner), id, status))
         .await?;
     Flash::success(format!(
         "Webhook {} turned {}.",

@@ -26,6 +26,37 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     client_addr(req).map(|addr| addr.to_string())
 }
 
+/// The scheme and host people reach keyport at, for the addresses pages show: the configured
+/// public URL; else, from a trusted proxy, what it forwarded; else this request's own `Host`.
+/// Anyone else's `X-Forwarded-Host` or `Forwarded` is not believed.
+pub fn origin(req: &HttpRequest) -> String {
+    let settings = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| &state.settings);
+    if let Some(url) = settings.and_then(|s| s.public_url.as_deref()) {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let from_proxy = req
+        .peer_addr()
+        .zip(settings)
+        .is_some_and(|(peer, s)| s.trusted_proxies.contains(&peer.ip()));
+    if from_proxy {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_else(|| req.app_config().host());
+    format!("{scheme}://{host}")
+}
+
 /// Every `X-Forwarded-For` hop, leftmost (furthest from us) first, across repeated headers.
 fn forwarded_for(req: &HttpRequest) -> Vec<String> {
     req.headers()

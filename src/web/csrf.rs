@@ -3,41 +3,93 @@
 //! for every request that is not GET/HEAD/OPTIONS before any handler runs. The field is taken
 //! out of the form on the way, so handlers see only their own fields and can refuse any other
 //! (`role=admin` added to a form is a 400, not silently ignored).
+//!
+//! Someone not signed in has no session (a stored row per anonymous page view would let anyone
+//! fill the database): their forms (sign-in, first-admin setup) carry a signed double-submit
+//! token instead — a random value in the `keyport_csrf` cookie, and in the form its HMAC under
+//! the instances' shared cookie key.
 
 use actix_session::{Session, SessionExt};
-use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
+use actix_web::{HttpMessage, HttpRequest};
 use base64::Engine;
 use futures_util::StreamExt;
+use hmac::{Hmac, KeyInit, Mac};
 use rand::{RngCore, TryRngCore};
 use subtle::ConstantTimeEq;
 
 use super::error::Error;
+use crate::AppState;
 
 const SESSION_KEY: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
 /// Forms here are small; a larger body is not a form of ours.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
+/// The anonymous visitor's cookie (`__Host-keyport_csrf` behind TLS).
+pub const COOKIE: &str = "keyport_csrf";
+
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> Result<String, Error> {
     if let Some(token) = session.get::<String>(SESSION_KEY)? {
         return Ok(token);
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.unwrap_err().fill_bytes(&mut bytes);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    renew(session)
+}
+
+/// A new token for the session (at sign-in), so one seen before signing in is worth nothing.
+pub fn renew(session: &Session) -> Result<String, Error> {
+    let token = random_text();
     session.insert(SESSION_KEY, &token)?;
     Ok(token)
 }
 
-/// Drops the token, so the next page gets a new one (at sign-in).
-pub fn forget(session: &Session) {
-    session.remove(SESSION_KEY);
+/// The token for a page shown to someone who is not signed in: their session's, if an older
+/// keyport gave them one, else the signed form of their CSRF cookie. Writes nothing.
+pub fn anonymous_token(req: &HttpRequest, session: &Session) -> Result<String, Error> {
+    if let Some(token) = session.get::<String>(SESSION_KEY)? {
+        return Ok(token);
+    }
+    let secret = req
+        .extensions()
+        .get::<NewCookie>()
+        .map(|fresh| fresh.0.clone())
+        .or_else(|| cookie_value(req));
+    match (secret, req.app_data::<actix_web::web::Data<AppState>>()) {
+        (Some(secret), Some(state)) => Ok(signed(state, &secret)),
+        _ => Err(Error::internal("the CSRF cookie was not prepared")),
+    }
+}
+
+/// A CSRF secret made for a visitor who came without one; the response sets it as a cookie.
+#[derive(Clone)]
+struct NewCookie(String);
+
+fn random_text() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.unwrap_err().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn cookie_value(req: &HttpRequest) -> Option<String> {
+    let state = req.app_data::<actix_web::web::Data<AppState>>()?;
+    let value = req.cookie(&state.cookie_name(COOKIE))?.value().to_owned();
+    (!value.is_empty() && value.len() <= 64).then_some(value)
+}
+
+/// The form's half of the double submit: HMAC-SHA256 of the cookie's value under the cookie
+/// key, so a value planted in a visitor's browser is no use without a token keyport signed.
+fn signed(state: &AppState, secret: &str) -> String {
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(state.cookie_key().signing())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"keyport csrf\0");
+    mac.update(secret.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 pub async fn protect(
@@ -45,9 +97,18 @@ pub async fn protect(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method().is_safe() {
-        return next.call(req).await;
+        return with_cookie(req, next).await;
     }
-    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    // The session's token where it has one (everyone signed in does), else the cookie's.
+    let expected = match req.get_session().get::<String>(SESSION_KEY).ok().flatten() {
+        Some(token) => Some(token),
+        None => {
+            let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+            cookie_value(req.request())
+                .zip(state)
+                .map(|(secret, state)| signed(&state, &secret))
+        }
+    };
     let field = take_form_field(&mut req).await?;
     let provided = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => Some(header.to_owned()),
@@ -63,6 +124,35 @@ pub async fn protect(
         return Err(Error::csrf().into());
     }
     next.call(req).await
+}
+
+/// A page view from a browser without a CSRF cookie gets one, so the forms it shows can be
+/// posted. A cookie, unlike a session, costs the server nothing to hand out.
+async fn with_cookie<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+    let fresh = match (&state, cookie_value(req.request())) {
+        (Some(_), None) => Some(random_text()),
+        _ => None,
+    };
+    if let Some(secret) = &fresh {
+        req.extensions_mut().insert(NewCookie(secret.clone()));
+    }
+    let mut res = next.call(req).await?;
+    if let (Some(secret), Some(state)) = (fresh, state) {
+        let cookie = Cookie::build(state.cookie_name(COOKIE), secret)
+            .path("/")
+            .http_only(true)
+            .secure(state.settings.secure_cookies)
+            // Lax, not Strict: a visitor arriving from a link elsewhere keeps the cookie their
+            // open tabs' forms were signed for; a cross-site post still goes without it.
+            .same_site(SameSite::Lax)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
 }
 
 /// Takes `csrf_token` out of a url-encoded body and puts the rest back for the handler.

@@ -94,11 +94,10 @@ async fn guide(
 ) -> Result<HttpResponse, Error> {
     let layout = match &me {
         Some(me) => Layout::for_user(me)?,
-        None => Layout::anonymous(&session)?,
+        None => Layout::anonymous(&req, &session)?,
     };
     let delivery = &state.delivery;
-    let info = req.connection_info();
-    let base_url = format!("{}://{}", info.scheme(), info.host());
+    let base_url = super::client_address::origin(&req);
     html(&GuidePage {
         layout,
         python_verify: examples::PYTHON_VERIFY,

@@ -44,9 +44,13 @@ async fn home() -> HttpResponse {
     redirect("/settings")
 }
 
-async fn show(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, Error> {
+async fn show(
+    session: Session,
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, Error> {
     let page = LoginPage {
-        layout: Layout::anonymous(&session)?,
+        layout: Layout::anonymous(&req, &session)?,
         email: String::new(),
         next: safe_next(query.next.as_deref()).to_owned(),
         error: None,
@@ -68,7 +72,7 @@ async fn submit(
     let next = safe_next(next.as_deref()).to_owned();
     let (account, client) = match password_attempt(&req, &state, &email, SIGN_IN_GUESSING).await {
         Ok(counted) => counted,
-        Err(throttled) => return refused(&session, email, next, throttled),
+        Err(throttled) => return refused(&req, &session, email, next, throttled),
     };
     match accounts::sign_in(&state.db, email.clone(), password).await {
         Ok(user) => {
@@ -79,7 +83,7 @@ async fn submit(
         }
         // One message for a wrong email and a wrong password.
         Err(e @ (domain::Error::BadCredentials | domain::Error::AccountDisabled)) => {
-            refused(&session, email, next, e.into())
+            refused(&req, &session, email, next, e.into())
         }
         Err(e) => Err(e.into()),
     }
@@ -87,13 +91,14 @@ async fn submit(
 
 /// The sign-in page again, with what went wrong and what was typed.
 fn refused(
+    req: &HttpRequest,
     session: &Session,
     email: String,
     next: String,
     error: Error,
 ) -> Result<HttpResponse, Error> {
     let page = LoginPage {
-        layout: Layout::anonymous(session)?,
+        layout: Layout::anonymous(req, session)?,
         email,
         next,
         error: Some(error.message.clone()),
@@ -108,10 +113,51 @@ async fn logout(session: Session) -> HttpResponse {
     redirect("/login")
 }
 
-/// Only paths on this site: `//evil.example` and absolute URLs would send people away.
+/// Where to land after signing in: a path on this site, or the default page. `next` comes
+/// from the address bar, so anyone can craft it: it must start with exactly one `/`, hold no
+/// `\\` and no control character (browsers drop tabs and newlines, so `/\t/evil.example`
+/// becomes `//evil.example`; CR and LF would break the header), and resolve to this site.
 fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/settings",
+    const DEFAULT: &str = "/settings";
+    let Some(next) = next else {
+        return DEFAULT;
+    };
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    let Ok(base) = url::Url::parse("http://keyport.invalid/") else {
+        return DEFAULT;
+    };
+    let stays = base
+        .join(next)
+        .is_ok_and(|url| url.origin() == base.origin() && !url.path().starts_with("//"));
+    if plain && stays { next } else { DEFAULT }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_the_default_page() {
+        for kept in ["/settings/api-access", "/admin/api-management?q=a%20b", "/"] {
+            assert_eq!(safe_next(Some(kept)), kept);
+        }
+        for refused in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\r\nX: 1",
+            "/\n",
+            "/\0",
+            "https://evil.example/",
+            "evil.example",
+            "/a\\b",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(refused)), "/settings", "{refused:?}");
+        }
+        assert_eq!(safe_next(None), "/settings");
     }
 }

@@ -70,10 +70,11 @@ impl Layout {
         })
     }
 
-    pub fn anonymous(session: &Session) -> Result<Self, Error> {
+    /// For someone not signed in: nothing is written to the session for them.
+    pub fn anonymous(req: &HttpRequest, session: &Session) -> Result<Self, Error> {
         Ok(Self {
             user: None,
-            csrf_token: csrf::token(session)?,
+            csrf_token: csrf::anonymous_token(req, session)?,
             flash: Flash::take(session),
         })
     }

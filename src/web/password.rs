@@ -92,7 +92,7 @@ async fn change_password(
     let id = me.user.id;
     state
         .db
-        .run(move |c| accounts::change_password(c, id, &form.new_password))
+        .write(move |c| accounts::change_password(c, id, &form.new_password))
         .await?;
     Ok(())
 }
@@ -105,7 +105,7 @@ async fn sign_out_everywhere(
     let id = me.user.id;
     state
         .db
-        .run(move |c| accounts::sign_out_everywhere(c, id))
+        .write(move |c| accounts::sign_out_everywhere(c, id))
         .await?;
     // A fresh, signed-out session carries the message to the sign-in page.
     me.session.clear();

@@ -16,7 +16,7 @@ use super::error::Error;
 use super::throttle::{PASSWORD_GUESSING, password_attempt};
 use crate::AppState;
 use crate::db::{Db, now};
-use crate::domain::{self, accounts};
+use crate::domain::{self, accounts, keys};
 use crate::models::session::{NewSession, Session as SessionRow};
 use crate::models::{Role, User, UserId};
 
@@ -81,7 +81,7 @@ impl SessionStore for DbSessionStore {
         let hash = key_hash(&key);
         let expires_at = expiry(ttl);
         self.db
-            .run(move |c| {
+            .write(move |c| {
                 let row = NewSession {
                     key_hash: &hash,
                     user_id: user_of(&state),
@@ -108,7 +108,7 @@ impl SessionStore for DbSessionStore {
         let user = user_of(&state);
         let updated = self
             .db
-            .run(move |c| {
+            .write(move |c| {
                 SessionRow::update_state(c, &hash, user, &json, expires_at, now())
                     .map_err(anyhow::Error::from)
             })
@@ -129,7 +129,7 @@ impl SessionStore for DbSessionStore {
         let hash = key_hash(key);
         let expires_at = expiry(ttl);
         self.db
-            .run(move |c| {
+            .write(move |c| {
                 let slack = chrono::Duration::seconds(EXTEND_SLACK_SECS);
                 SessionRow::extend(c, &hash, expires_at, slack, now()).map_err(anyhow::Error::from)
             })
@@ -140,7 +140,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = key_hash(key);
         self.db
-            .run(move |c| SessionRow::delete(c, &hash).map_err(anyhow::Error::from))
+            .write(move |c| SessionRow::delete(c, &hash).map_err(anyhow::Error::from))
             .await?;
         Ok(())
     }
@@ -150,7 +150,7 @@ impl SessionStore for DbSessionStore {
 /// new CSRF token.
 pub fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
     session.renew();
-    super::csrf::forget(session);
+    super::csrf::renew(session)?;
     session.insert(USER_ID, user.id.0)?;
     session.insert(SIGNED_IN_AT, unix_now())?;
     session.insert(PASSWORD_AT, unix_now())?;
@@ -202,10 +202,7 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let return_to = match req.query_string() {
-            "" => req.path().to_owned(),
-            q => format!("{}?{q}", req.path()),
-        };
+        let return_to = return_to(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let Some(id) = session.get::<i64>(USER_ID)? else {
@@ -238,6 +235,33 @@ impl FromRequest for SignedIn {
                 }
             }
         })
+    }
+}
+
+/// Where to come back to after signing in: this page, without any API key. The address goes
+/// into `next=`, the sign-in form and the access log, so a key in a link must not ride along:
+/// a parameter named `api_key`, or holding a key, is dropped; a path holding one is not kept.
+fn return_to(req: &HttpRequest) -> String {
+    let decoded = |text: &str| {
+        percent_encoding::percent_decode_str(&text.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    if keys::contains_key(&decoded(req.path())) {
+        return "/settings".to_owned();
+    }
+    let kept: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|pair| {
+            let pair = decoded(pair);
+            let name = pair.split('=').next().unwrap_or_default();
+            !pair.is_empty() && !name.eq_ignore_ascii_case("api_key") && !keys::contains_key(&pair)
+        })
+        .collect();
+    match kept.as_slice() {
+        [] => req.path().to_owned(),
+        pairs => format!("{}?{}", req.path(), pairs.join("&")),
     }
 }
 

@@ -171,7 +171,7 @@ async fn show_new_key(
     let actor = actor(me, req);
     let (issued, overview) = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             Ok::<_, domain::Error>((issue(c, &actor)?, api_access::overview(c, actor.id)?))
         })
         .await?;
@@ -195,7 +195,7 @@ async fn turn_off(
     let actor = actor(&me, &req);
     let overview = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             api_access::turn_off(c, &actor)?;
             api_access::overview(c, actor.id)
         })
@@ -238,7 +238,7 @@ async fn add_webhook(
     let allow_private = state.delivery.webhook_allow_private;
     let result = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             let added = webhooks::create(c, &actor, new, allow_private);
             Ok::<_, domain::Error>((added, api_access::overview(c, owner)?))
         })
@@ -309,7 +309,7 @@ where
 {
     Ok(state
         .db
-        .run(move |c| {
+        .write(move |c| {
             change(c)?;
             api_access::overview(c, owner)
         })

@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -43,6 +43,7 @@ struct SetupForm {
 async fn show(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, Error> {
     let token = query.into_inner().token;
@@ -57,7 +58,7 @@ async fn show(
         ));
     }
     html(&SetupPage {
-        layout: Layout::anonymous(&session)?,
+        layout: Layout::anonymous(&req, &session)?,
         token,
         email: String::new(),
         name: String::new(),
@@ -68,6 +69,7 @@ async fn show(
 async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, Error> {
     let SetupForm {
@@ -79,7 +81,7 @@ async fn submit(
     let (t, e, n) = (token.clone(), email.clone(), name.clone());
     match state
         .db
-        .run(move |c| setup::create_first_admin(c, &t, &e, &n, &password))
+        .write(move |c| setup::create_first_admin(c, &t, &e, &n, &password))
         .await
     {
         Ok(admin) => {
@@ -93,7 +95,7 @@ async fn submit(
         }
         Err(domain::Error::Invalid(message)) => {
             let page = SetupPage {
-                layout: Layout::anonymous(&session)?,
+                layout: Layout::anonymous(&req, &session)?,
                 token,
                 email,
                 name,

@@ -89,7 +89,7 @@ pub async fn password_attempt(
     let (counted_account, counted_client) = (account.clone(), client.clone());
     let counted = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             sign_in_limits::attempt(
                 c,
                 &counted_account,

@@ -173,7 +173,7 @@ async fn redeliver(
     };
     state
         .db
-        .run(move |c| webhooks::redeliver(c, &actor, owner, id, delivery))
+        .write(move |c| webhooks::redeliver(c, &actor, owner, id, delivery))
         .await?;
     Flash::success("Delivery queued again. It is sent with the same webhook-id, so receivers can tell it is a repeat.").set(&me.session)
 }

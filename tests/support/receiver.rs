@@ -60,6 +60,11 @@ impl Receiver {
         self.state.lock().expect("receiver").arrived
     }
 
+    /// From now on, take `delay` over each answer (those already waiting keep theirs).
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().expect("receiver").delay = delay;
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().expect("receiver").received.clone()
     }
