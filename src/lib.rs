@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod http;
 pub mod metrics;
 pub mod models;
 pub mod web;
@@ -21,7 +22,7 @@ use utoipa_actix_web::AppExt;
 
 use config::WebSettings;
 use db::Db;
-use web::error::Error;
+use http::error::Error;
 
 /// Shared by every request.
 #[derive(Clone)]
@@ -31,7 +32,7 @@ pub struct AppState {
     /// How webhooks are delivered, for the API Developer Guide to state.
     pub delivery: config::DeliverySettings,
     /// API key throttling, shared by every worker of this instance.
-    pub throttles: std::sync::Arc<web::throttle::Throttles>,
+    pub throttles: std::sync::Arc<http::throttle::Throttles>,
     /// What `/metrics` reports: this instance's counters.
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// Signs and encrypts the session and device cookies; shared by every instance through
@@ -50,7 +51,7 @@ impl AppState {
             db,
             settings,
             delivery: config::DeliverySettings::default(),
-            throttles: std::sync::Arc::new(web::throttle::Throttles::new(failures_per_minute)),
+            throttles: std::sync::Arc::new(http::throttle::Throttles::new(failures_per_minute)),
             metrics: std::sync::Arc::default(),
             cookie_key: Key::from(&secret),
         })
@@ -105,13 +106,13 @@ pub fn app(
     // The API's routes and its OpenAPI document come from the same registration.
     let (app, openapi) = App::new()
         .into_utoipa_app()
-        .openapi(api::docs::base())
+        .openapi(http::openapi::base())
         .service(
             utoipa_actix_web::scope(api::PREFIX)
                 .wrap(from_fn(api::body::known_query_parameters))
-                .wrap(from_fn(web::throttle::api_key_failures))
-                .wrap(from_fn(web::error::json_errors))
-                .wrap(web::security_headers::api_responses())
+                .wrap(from_fn(http::throttle::api_key_failures))
+                .wrap(from_fn(http::error::json_errors))
+                .wrap(http::security_headers::api_responses())
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),
         )
@@ -119,7 +120,7 @@ pub fn app(
 
     let tls = state.settings.secure_cookies;
     app.app_data(aw::Data::new(state))
-        .app_data(aw::Data::new(api::docs::ApiDocument::new(&openapi)))
+        .app_data(aw::Data::new(http::openapi::ApiDocument::new(&openapi)))
         .app_data(aw::PathConfig::default().error_handler(|_, _| Error::not_found().into()))
         .app_data(aw::QueryConfig::default().error_handler(|e, _| {
             Error::bad_request(format!("The address is not valid: {e}.")).into()
@@ -136,17 +137,17 @@ pub fn app(
                 .limit(256 * 1024)
                 .error_handler(|e, _| json_body_error(&e).into()),
         )
-        .wrap(web::security_headers::every_response(tls))
-        .wrap(from_fn(web::access_log::log))
-        .wrap(from_fn(web::request_id::assign))
+        .wrap(http::security_headers::every_response(tls))
+        .wrap(from_fn(http::access_log::log))
+        .wrap(from_fn(http::request_id::assign))
         .configure(web::static_files::routes)
-        .configure(web::health::routes)
-        .configure(web::metrics::routes)
+        .configure(http::probes::routes)
+        .configure(http::metrics::routes)
         .service(
             aw::scope("")
                 .wrap(from_fn(web::csrf::protect))
                 .wrap(sessions)
-                .wrap(from_fn(web::error::html_errors))
+                .wrap(from_fn(web::error_page::html_errors))
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),
         )

@@ -83,7 +83,7 @@ async fn every_response_carries_the_security_headers() {
         };
         assert_eq!(
             header("content-security-policy"),
-            keyport::web::security_headers::CONTENT_SECURITY_POLICY,
+            keyport::http::security_headers::CONTENT_SECURITY_POLICY,
             "{path} ({status})"
         );
         assert!(header("content-security-policy").contains("script-src 'self'"));

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::keys::ApiKey;
+use crate::http::client_address::client_ip;
+use crate::http::error::Error;
 use crate::metrics::KeyVerification;
 use crate::models::User;
-use crate::web::client_address::client_ip;
-use crate::web::error::Error;
 
 pub const HEADER: &str = "X-Api-Key";
 const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, as Authorization: Bearer, or as the api_key query parameter.";

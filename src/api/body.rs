@@ -8,8 +8,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::docs::ApiDocument;
-use crate::web::error::Error;
+use crate::http::error::Error;
+use crate::http::openapi::ApiDocument;
 
 /// A JSON body that must be an object. serde would otherwise take an array for a struct
 /// (`[]` as "no fields"), which the document does not allow.

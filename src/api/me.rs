@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
-use super::docs::KeyErrors;
+use crate::http::openapi::KeyErrors;
 use crate::models::{Role, UserId};
 
 pub fn routes(cfg: &mut ServiceConfig) {

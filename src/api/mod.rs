@@ -7,11 +7,10 @@ pub mod me;
 pub mod records;
 pub mod webhooks;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::web::error::Error;
+use crate::http::error::Error;
 
 pub const PREFIX: &str = "/api/v1";
 
@@ -27,14 +26,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// a 404 otherwise.
 pub async fn not_found(
     req: HttpRequest,
-    doc: web::Data<docs::ApiDocument>,
+    doc: web::Data<crate::http::openapi::ApiDocument>,
 ) -> Result<HttpResponse, Error> {
     match doc.methods_at(req.path()) {
-        Some(allowed) => Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, allowed.join(", ")))
-            .json(serde_json::json!({
-                "error": format!("This endpoint accepts {}.", allowed.join(", "))
-            }))),
+        Some(allowed) => Err(Error::method_not_allowed(&allowed)),
         None => Err(Error::not_found_with("There is no such API endpoint.")),
     }
 }

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::auth::ApiCaller;
 use crate::AppState;
 use crate::domain::records::{self, Record};
-use crate::web::error::Error;
+use crate::http::error::Error;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 100;
@@ -156,8 +156,8 @@ macro_rules! record_endpoints {
             use crate::AppState;
             use crate::api::auth::ApiCaller;
             use crate::api::body::Object;
-            use crate::api::docs::{BodyErrors, ErrorBody, KeyErrors};
-            use crate::web::error::Error;
+            use crate::http::openapi::{BodyErrors, ErrorBody, KeyErrors};
+            use crate::http::error::Error;
 
             pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 cfg.service(list)
@@ -224,7 +224,7 @@ macro_rules! record_endpoints {
             async fn show(
                 state: web::Data<AppState>,
                 _: ApiCaller,
-                id: web::Path<crate::web::path_id::PathId>,
+                id: web::Path<crate::http::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
                 super::show::<$R>(state, id.into_inner().0).await
             }
@@ -246,7 +246,7 @@ macro_rules! record_endpoints {
             async fn update(
                 state: web::Data<AppState>,
                 caller: ApiCaller,
-                id: web::Path<crate::web::path_id::PathId>,
+                id: web::Path<crate::http::path_id::PathId>,
                 fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
                 super::update::<$R>(state, caller, id.into_inner().0, fields.0).await
@@ -268,7 +268,7 @@ macro_rules! record_endpoints {
             async fn delete(
                 state: web::Data<AppState>,
                 caller: ApiCaller,
-                id: web::Path<crate::web::path_id::PathId>,
+                id: web::Path<crate::http::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
                 super::delete::<$R>(state, caller, id.into_inner().0).await
             }

@@ -7,12 +7,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
 use super::body::Object;
-use super::docs::{BodyErrors, ErrorBody, KeyErrors};
 use crate::AppState;
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
+use crate::http::error::Error;
+use crate::http::openapi::{BodyErrors, ErrorBody, KeyErrors};
+use crate::http::path_id::PathId;
 use crate::models::{Entity, OperationType, Webhook, WebhookStatus};
-use crate::web::error::Error;
-use crate::web::path_id::PathId;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)

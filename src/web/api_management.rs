@@ -4,10 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::client_address::client_ip;
-use super::error::Error;
 use super::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
-use super::path_id::PathId;
 use super::session::{Admin, SignedIn, Staff};
 use super::settings::StatusForm;
 use super::views::{KeyView, WebhookRow, When, access_view};
@@ -16,6 +13,9 @@ use crate::domain::api_access;
 use crate::domain::api_management::{self, KeyPage, UserDetail};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks;
+use crate::http::client_address::client_ip;
+use crate::http::error::Error;
+use crate::http::path_id::PathId;
 use crate::models::{User, UserId};
 
 pub const LIST: &str = "/admin/api-management";

@@ -23,8 +23,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use rand::{RngCore, TryRngCore};
 use subtle::ConstantTimeEq;
 
-use super::error::Error;
 use crate::AppState;
+use crate::http::error::Error;
 
 const SESSION_KEY: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";

@@ -9,13 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
-use super::error::Error;
 use super::guide_examples as examples;
 use super::pages::{Layout, html};
 use super::session::SignedIn;
 use crate::AppState;
-use crate::api::docs::ApiDocument;
 use crate::domain::delivery;
+use crate::http::error::Error;
+use crate::http::openapi::ApiDocument;
 
 pub const PATH: &str = "/docs/api";
 
@@ -97,7 +97,7 @@ async fn guide(
         None => Layout::anonymous(&req, &session)?,
     };
     let delivery = &state.delivery;
-    let base_url = super::client_address::origin(&req);
+    let base_url = crate::http::client_address::origin(&req);
     html(&GuidePage {
         layout,
         python_verify: examples::PYTHON_VERIFY,

@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use rand::TryRngCore;
 use rand::distr::{Alphanumeric, Distribution};
 
-use super::client_address::client_addr;
 use crate::AppState;
 use crate::domain::sign_in_limits::SignInClient;
+use crate::http::client_address::client_addr;
 
 const NAME: &str = "keyport_device";
 const KEPT_DAYS: i64 = 180;

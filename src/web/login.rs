@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::Error;
 use super::pages::{Layout, html, html_status, redirect};
-use super::throttle::{SIGN_IN_GUESSING, password_attempt};
 use super::{device_cookie, session};
 use crate::AppState;
 use crate::domain::{self, accounts};
+use crate::http::error::Error;
+use crate::web::password_attempts::{SIGN_IN_GUESSING, password_attempt};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))

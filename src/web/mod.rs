@@ -1,26 +1,19 @@
 //! The browser-facing portal: one module per screen, each with one `routes` function.
 
-pub mod access_log;
 pub mod api_management;
-pub mod client_address;
 pub mod csrf;
 pub mod developer_guide;
 pub mod device_cookie;
-pub mod error;
+pub mod error_page;
 pub mod guide_examples;
-pub mod health;
 pub mod login;
-pub mod metrics;
 pub mod pages;
 pub mod password;
-pub mod path_id;
-pub mod request_id;
-pub mod security_headers;
+pub mod password_attempts;
 pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod static_files;
-pub mod throttle;
 pub mod views;
 pub mod webhook_status;
 
@@ -37,6 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Unknown pages get the 404 page, not an empty body.
-pub async fn not_found() -> Result<actix_web::HttpResponse, error::Error> {
-    Err(error::Error::not_found())
+pub async fn not_found() -> Result<actix_web::HttpResponse, crate::http::error::Error> {
+    Err(crate::http::error::Error::not_found())
 }

@@ -10,8 +10,8 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::csrf;
-use super::error::Error;
 use super::session::SignedIn;
+use crate::http::error::Error;
 use crate::models::{Role, User};
 
 const FLASH: &str = "flash";

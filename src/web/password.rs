@@ -4,11 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, redirect};
 use super::session::SignedIn;
 use crate::AppState;
 use crate::domain::accounts;
+use crate::http::error::Error;
 
 pub const PAGE: &str = "/settings/password";
 

@@ -12,13 +12,13 @@ use futures_util::future::LocalBoxFuture;
 use rand::TryRngCore;
 use rand::distr::{Alphanumeric, Distribution};
 
-use super::error::Error;
-use super::throttle::{PASSWORD_GUESSING, password_attempt};
 use crate::AppState;
 use crate::db::{Db, now};
 use crate::domain::{self, accounts, keys};
+use crate::http::error::Error;
 use crate::models::session::{NewSession, Session as SessionRow};
 use crate::models::{Role, User, UserId};
+use crate::web::password_attempts::{PASSWORD_GUESSING, password_attempt};
 
 /// The session cookie's name (`__Host-keyport_session` behind TLS).
 pub const COOKIE: &str = "keyport_session";

@@ -6,10 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::client_address::client_ip;
-use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
-use super::path_id::PathId;
 use super::session::SignedIn;
 use super::views::{KeyView, WebhookRow, access_view};
 use crate::AppState;
@@ -18,6 +15,9 @@ use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, NewSubscription};
+use crate::http::client_address::client_ip;
+use crate::http::error::Error;
+use crate::http::path_id::PathId;
 use crate::models::{Entity, OperationType, UserId, WebhookStatus};
 
 pub const API_ACCESS: &str = "/settings/api-access";

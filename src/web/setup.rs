@@ -6,11 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::Error;
 use super::pages::{Flash, Layout, html, html_status, redirect};
 use super::session;
 use crate::AppState;
 use crate::domain::{self, setup};
+use crate::http::error::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/setup").get(show).post(submit));

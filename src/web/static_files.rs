@@ -4,7 +4,7 @@
 use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
 use actix_web::{HttpResponse, web};
 
-use super::error::Error;
+use crate::http::error::Error;
 
 const FILES: &[(&str, &str, &str)] = &[
     (

@@ -7,16 +7,16 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
-use super::client_address::client_ip;
-use super::error::Error;
 use super::pages::{Flash, Layout, html, redirect_after_post};
-use super::path_id::PathId;
 use super::session::{Admin, SignedIn, Staff};
 use super::views::{WebhookRow, When};
 use crate::AppState;
 use crate::db::now;
 use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, Report};
+use crate::http::client_address::client_ip;
+use crate::http::error::Error;
+use crate::http::path_id::PathId;
 use crate::models::UserId;
 use crate::models::delivery::DeliveryState;
 

@@ -1,15 +1,16 @@
-//! The one error type of the web layer. Browsers get an HTML page with the right status; the
-//! `/api` scope gets the same errors as `{"error": …}`. Two small middlewares make the
-//! framework's own errors (bad path, wrong method) take the same two shapes.
+//! The one error type of every HTTP surface. Programs get `{"error": …}` (the OpenAPI
+//! document's `ErrorBody`) with the right status; in the portal, `web::error_page` draws the
+//! same error as a page. `json_errors` makes the framework's own errors (bad path, wrong
+//! method) take the API's shape; `reshape` serves both surfaces.
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
 
+use super::openapi::ErrorBody;
 use crate::domain;
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct Error {
     field: Option<&'static str>,
     /// Seconds until a throttled client may try again (`Retry-After`).
     retry_after: Option<u64>,
+    /// The methods a path takes, on a 405 (`Allow`).
+    allow: Option<String>,
 }
 
 impl Error {
@@ -32,6 +35,7 @@ impl Error {
             redirect: None,
             field: None,
             retry_after: None,
+            allow: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -57,6 +61,16 @@ impl Error {
     }
     pub fn not_found_with(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+    /// 405 with `Allow`, naming the methods `allowed`.
+    pub fn method_not_allowed(allowed: &[String]) -> Self {
+        let allow = allowed.join(", ");
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("This endpoint accepts {allow}."),
+        );
+        e.allow = Some(allow);
+        e
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
@@ -129,47 +143,32 @@ impl std::fmt::Display for Error {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: super::pages::Layout,
-    status: u16,
-    title: &'a str,
-    message: &'a str,
-    request_id: Option<String>,
-}
-
-/// Who reads an error: a person in a browser, or a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Surface {
-    Html,
-    Json,
-}
-
 impl Error {
-    fn render(&self, surface: Surface) -> HttpResponse {
-        match surface {
-            Surface::Html => self.error_response(),
-            Surface::Json => {
-                let mut res = HttpResponse::build(self.status);
-                if self.status == StatusCode::UNAUTHORIZED {
-                    res.insert_header((
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Bearer realm=\"keyport\""),
-                    ));
-                }
-                let mut body = serde_json::json!({ "error": self.message });
-                if let Some(field) = self.field {
-                    body["field"] = field.into();
-                }
-                if let Some(id) = super::request_id::current() {
-                    body["request_id"] = id.into();
-                }
-                let mut res = res.json(body);
-                self.set_retry_after(&mut res);
-                res
-            }
+    /// Where a browser is sent instead of being shown the error (sign-in required).
+    pub fn redirect(&self) -> Option<&str> {
+        self.redirect.as_deref()
+    }
+
+    /// The error as the API answers it: `ErrorBody` as JSON, `WWW-Authenticate` on a 401,
+    /// `Retry-After` when throttled, `Allow` on a 405.
+    pub fn json(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keyport\""),
+            ));
         }
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        let mut res = res.json(ErrorBody {
+            error: self.message.clone(),
+            field: self.field.map(str::to_owned),
+            request_id: super::request_id::current(),
+        });
+        self.set_retry_after(&mut res);
+        res
     }
 }
 
@@ -178,20 +177,15 @@ pub async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    reshape(next.call(req).await?, Surface::Json)
+    reshape(next.call(req).await?, Error::json)
 }
 
-/// In the portal every error response is a page, including the framework's (405, 404).
-pub async fn html_errors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    reshape(next.call(req).await?, Surface::Html)
-}
-
-fn reshape(
+/// Gives an error response the surface's shape with `render`: the framework's own errors
+/// (404, 405, 413) and ours alike. Responses a handler shaped itself (a form shown again with a
+/// 401 or 422) stay as they are.
+pub fn reshape(
     res: ServiceResponse<impl MessageBody + 'static>,
-    surface: Surface,
+    render: impl Fn(&Error) -> HttpResponse,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = res.map_into_boxed_body();
     let status = res.status();
@@ -204,18 +198,12 @@ fn reshape(
         res.response().body().size(),
         BodySize::Sized(0) | BodySize::None
     );
-    // Pages a handler rendered itself (a form shown again with a 401 or 422) stay as they are.
-    let already_shaped = match (&ours, surface) {
-        (Some(_), Surface::Html) => true,
-        (Some(_), Surface::Json) => false,
-        (None, _) => attached.is_none() && !empty,
-    };
-    if already_shaped {
+    if ours.is_none() && attached.is_none() && !empty {
         return Ok(res);
     }
     let error = ours.unwrap_or_else(|| Error::new(status, framework_message(status)));
     let (req, res) = res.into_parts();
-    let mut shaped = error.render(surface);
+    let mut shaped = render(&error);
     // Keep what the framework said about the request, such as `Allow` on a 405.
     for (name, value) in res.headers() {
         if name != header::CONTENT_TYPE
@@ -247,25 +235,14 @@ impl ResponseError for Error {
         self.status
     }
 
+    /// JSON, or a redirect to sign in; the portal's middleware redraws the JSON as a page.
     fn error_response(&self) -> HttpResponse {
         if let Some(location) = &self.redirect {
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location.as_str()))
                 .finish();
         }
-        let page = ErrorPage {
-            layout: super::pages::Layout::bare(),
-            status: self.status.as_u16(),
-            title: self.status.canonical_reason().unwrap_or("Error"),
-            message: &self.message,
-            request_id: super::request_id::current(),
-        };
-        let body = page.render().unwrap_or_else(|_| self.message.clone());
-        let mut res = HttpResponse::build(self.status)
-            .content_type(ContentType::html())
-            .body(body);
-        self.set_retry_after(&mut res);
-        res
+        self.json()
     }
 }
 

@@ -1,10 +1,6 @@
-//! Throttling of password guesses and API key guesses.
+//! Throttling of API key guesses (sign-in guesses are `web::password_attempts`).
 //!
-//! Sign-in (and the password asked again before Regenerate New Key) is limited per account,
-//! client and address in the database, so every instance counts the same guesses
-//! (`domain::sign_in_limits`).
-//!
-//! API: an address whose calls keep failing with 401 gets 429 instead (30 at once, then one
+//! An address whose calls keep failing with 401 gets 429 instead (30 at once, then one
 //! every 2 s, unless `KEYPORT_API_KEY_FAILURES_PER_MINUTE` says otherwise); calls with a valid
 //! key are never counted. This one is governor's keyed GCRA limiter, in memory per instance:
 //! it is on the path of every refused call, and keys of 190 random bits are not guessed a few
@@ -27,7 +23,6 @@ use governor::{Quota, RateLimiter};
 use super::client_address::client_addr;
 use super::error::Error;
 use crate::AppState;
-use crate::domain::sign_in_limits::{self, SignInClient};
 
 type Limiter<K, C> =
     RateLimiter<K, DefaultKeyedStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
@@ -75,39 +70,7 @@ impl<C: Clock + Clone> Throttles<C> {
     }
 }
 
-/// Counts one password attempt on `email`'s account from this request's client (its device
-/// cookie, or its address). The client, to renew the device cookie after a success; or the 429
-/// that says, with `refused`, when to try again.
-pub async fn password_attempt(
-    req: &actix_web::HttpRequest,
-    state: &AppState,
-    email: &str,
-    refused: &str,
-) -> Result<(String, SignInClient), Error> {
-    let account = crate::models::user::normalize(email);
-    let client = super::device_cookie::sign_in_client(req, state, &account);
-    let (counted_account, counted_client) = (account.clone(), client.clone());
-    let counted = state
-        .db
-        .write(move |c| {
-            sign_in_limits::attempt(
-                c,
-                &counted_account,
-                &counted_client,
-                sign_in_limits::now_micros(),
-            )
-            .map_err(Error::internal)
-        })
-        .await?;
-    match counted {
-        Ok(()) => Ok((account, client)),
-        Err(wait) => Err(Error::too_many(refused, wait)),
-    }
-}
-
 pub const API_KEY_GUESSING: &str = "Too many requests with an invalid API key from this address.";
-pub const SIGN_IN_GUESSING: &str = "Too many sign-in attempts.";
-pub const PASSWORD_GUESSING: &str = "Too many password attempts.";
 
 /// Wraps the API: a 401 counts against the caller's address, and once the address is over
 /// its allowance the answer is 429 with `Retry-After` instead.
