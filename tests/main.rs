@@ -8,6 +8,7 @@ mod abuse;
 mod api_access;
 mod api_keys;
 mod api_management;
+mod architecture;
 mod auth;
 mod bad_input;
 mod cli;

@@ -279,7 +279,7 @@ macro_rules! record_endpoints {
 record_endpoints!(
     contacts,
     crate::models::contact::Contact,
-    crate::models::contact::ContactFields,
+    crate::domain::records::ContactFields,
     NewContact,
     "Contacts",
     "contact",
@@ -297,7 +297,7 @@ record_endpoints!(
 record_endpoints!(
     companies,
     crate::models::company::Company,
-    crate::models::company::CompanyFields,
+    crate::domain::records::CompanyFields,
     NewCompany,
     "Companies",
     "company",
@@ -310,7 +310,7 @@ record_endpoints!(
 record_endpoints!(
     jobs,
     crate::models::job::Job,
-    crate::models::job::JobFields,
+    crate::domain::records::JobFields,
     NewJob,
     "Jobs",
     "job",

@@ -190,7 +190,7 @@ fn validate_email(email: &str) -> Result<()> {
 fn validate_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(super::records::is_refused_char)
+        || name.chars().any(super::records::text::is_refused_char)
     {
         return Err(Error::Invalid(format!(
             "Name: enter 1 to {MAX_NAME_CHARS} characters."

@@ -6,6 +6,7 @@ pub mod api_management;
 pub mod audit;
 pub mod delivery;
 pub mod demo;
+pub mod fields;
 pub mod keys;
 pub mod outbox;
 pub mod records;

@@ -26,7 +26,7 @@ pub struct NewSubscription {
     pub entity: Entity,
     pub operation_type: OperationType,
     /// `On` when not given.
-    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[serde(default, deserialize_with = "super::fields::not_null")]
     #[schema(nullable = false)]
     pub status: Option<WebhookStatus>,
 }
@@ -37,17 +37,17 @@ pub struct NewSubscription {
 #[schema(examples(json!({"status": "Off"})))]
 pub struct SubscriptionChanges {
     /// An http or https address; deliveries go only to public addresses.
-    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[serde(default, deserialize_with = "super::fields::not_null")]
     #[schema(schema_with = super::web_address::schema)]
     pub url: Option<String>,
-    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[serde(default, deserialize_with = "super::fields::not_null")]
     #[schema(nullable = false)]
     pub entity: Option<Entity>,
-    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[serde(default, deserialize_with = "super::fields::not_null")]
     #[schema(nullable = false)]
     pub operation_type: Option<OperationType>,
     /// Turning a webhook On again clears why keyport turned it off.
-    #[serde(default, deserialize_with = "crate::models::not_null")]
+    #[serde(default, deserialize_with = "super::fields::not_null")]
     #[schema(nullable = false)]
     pub status: Option<WebhookStatus>,
 }

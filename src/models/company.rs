@@ -1,6 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::RecordTable;
 use super::user::UserId;
@@ -23,36 +23,24 @@ pub struct Company {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields of a company a program sets. On PATCH, absent fields stay as they are and `null`
-/// clears an optional one. Text is trimmed; control characters are refused.
-#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
+/// What a change writes to a company (validated by `domain::records`): an absent field stays
+/// as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = companies)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"name": "Analytical Engines", "website": "https://engines.example"})))]
-pub struct CompanyFields {
-    /// Required when creating.
-    #[serde(default, deserialize_with = "super::not_null")]
-    #[schema(
-        nullable = false,
-        max_length = 200,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
-    )]
+pub struct CompanyChanges {
     pub name: Option<String>,
-    /// An http or https address.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(schema_with = crate::domain::web_address::optional_schema)]
     pub website: Option<Option<String>>,
 }
 
 impl RecordTable for Company {
-    type Fields = CompanyFields;
+    type Changes = CompanyChanges;
 
     super::record_queries!(companies);
 
     /// Inserts a company from validated fields (name present).
     fn insert(
         conn: &mut DbConnection,
-        fields: &CompanyFields,
+        fields: &CompanyChanges,
         by: UserId,
         at: NaiveDateTime,
     ) -> QueryResult<Self> {

@@ -1,6 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::RecordTable;
 use super::user::UserId;
@@ -26,52 +26,27 @@ pub struct Contact {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields of a contact a program sets. On PATCH, absent fields stay as they are and `null`
-/// clears an optional one. Text is trimmed; control characters are refused.
-#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
+/// What a change writes to a contact (validated by `domain::records`): an absent field stays
+/// as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = contacts)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000"})))]
-pub struct ContactFields {
-    /// Required when creating.
-    #[serde(default, deserialize_with = "super::not_null")]
-    #[schema(
-        nullable = false,
-        max_length = 100,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
-    )]
+pub struct ContactChanges {
     pub first_name: Option<String>,
-    /// Required when creating.
-    #[serde(default, deserialize_with = "super::not_null")]
-    #[schema(
-        nullable = false,
-        max_length = 100,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
-    )]
     pub last_name: Option<String>,
-    /// An email address like name@example.com.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, max_length = 254, pattern = r"^\s*(?:[^\s@\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+@[^\s@.\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+(?:\.[^\s@.\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+)+)?\s*$")]
     pub email: Option<Option<String>>,
-    /// Digits, spaces and `+ - ( ) .`.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, max_length = 32, pattern = r"^\s*[0-9 +\-().]*\s*$")]
     pub phone: Option<Option<String>>,
-    /// The id of an existing company.
-    #[serde(default, deserialize_with = "super::nullable_id")]
-    #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
 }
 
 impl RecordTable for Contact {
-    type Fields = ContactFields;
+    type Changes = ContactChanges;
 
     super::record_queries!(contacts);
 
     /// Inserts a contact from validated fields (first and last name present).
     fn insert(
         conn: &mut DbConnection,
-        fields: &ContactFields,
+        fields: &ContactChanges,
         by: UserId,
         at: NaiveDateTime,
     ) -> QueryResult<Self> {

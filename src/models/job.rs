@@ -1,6 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::RecordTable;
 use super::user::UserId;
@@ -31,40 +31,25 @@ pub struct Job {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields of a job a program sets. On PATCH, absent fields stay as they are and `null`
-/// clears an optional one. Text is trimmed; control characters are refused.
-#[derive(Debug, Default, Deserialize, AsChangeset, utoipa::ToSchema)]
+/// What a change writes to a job (validated by `domain::records`): an absent field stays as it
+/// is, `Some(None)` clears an optional one.
+#[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = jobs)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"title": "Engineer", "status": "open"})))]
-pub struct JobFields {
-    /// Required when creating.
-    #[serde(default, deserialize_with = "super::not_null")]
-    #[schema(
-        nullable = false,
-        max_length = 200,
-        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069])?\s*$"
-    )]
+pub struct JobChanges {
     pub title: Option<String>,
-    /// The id of an existing company.
-    #[serde(default, deserialize_with = "super::nullable_id")]
-    #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
-    /// `open` when not given.
-    #[serde(default, deserialize_with = "super::not_null")]
-    #[schema(nullable = false)]
     pub status: Option<JobStatus>,
 }
 
 impl RecordTable for Job {
-    type Fields = JobFields;
+    type Changes = JobChanges;
 
     super::record_queries!(jobs);
 
     /// Inserts a job from validated fields (title present; status defaults to open).
     fn insert(
         conn: &mut DbConnection,
-        fields: &JobFields,
+        fields: &JobChanges,
         by: UserId,
         at: NaiveDateTime,
     ) -> QueryResult<Self> {

@@ -20,8 +20,9 @@ pub use webhook::{Entity, NewWebhook, OperationType, Webhook, WebhookChanges, We
 
 /// How each kind of record is stored: the same five queries for contacts, companies and jobs.
 pub trait RecordTable: serde::Serialize + Send + Sized + 'static {
-    /// The fields a program sends, for POST (required ones present) and PATCH (any subset).
-    type Fields: serde::de::DeserializeOwned + Send + 'static;
+    /// What a validated change writes: for an insert (required fields present) and an update
+    /// (any subset).
+    type Changes: Send + 'static;
 
     fn id(&self) -> i64;
     fn find(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<Option<Self>>;
@@ -34,14 +35,14 @@ pub trait RecordTable: serde::Serialize + Send + Sized + 'static {
     /// Inserts from validated fields.
     fn insert(
         conn: &mut crate::db::DbConnection,
-        fields: &Self::Fields,
+        fields: &Self::Changes,
         by: UserId,
         at: chrono::NaiveDateTime,
     ) -> diesel::QueryResult<Self>;
     fn update(
         conn: &mut crate::db::DbConnection,
         id: i64,
-        fields: &Self::Fields,
+        fields: &Self::Changes,
         by: UserId,
         at: chrono::NaiveDateTime,
     ) -> diesel::QueryResult<Option<Self>>;
@@ -80,7 +81,7 @@ macro_rules! record_queries {
         fn update(
             conn: &mut crate::db::DbConnection,
             id: i64,
-            fields: &Self::Fields,
+            fields: &Self::Changes,
             by: super::UserId,
             at: chrono::NaiveDateTime,
         ) -> diesel::QueryResult<Option<Self>> {
@@ -106,47 +107,6 @@ pub(crate) fn utc<S: serde::Serializer>(
         &t.and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     )
-}
-
-/// For PATCH bodies: an absent field is `None` (leave it), `null` is `Some(None)` (clear it).
-pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde::Deserialize::deserialize(deserializer).map(Some)
-}
-
-/// A reference to a record, for PATCH semantics like `double_option`. JSON Schema's `integer`
-/// includes `7.0`, so a whole number written as a float is taken too.
-pub(crate) fn nullable_id<'de, D>(deserializer: D) -> Result<Option<Option<i64>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let Some(number): Option<serde_json::Number> = serde::Deserialize::deserialize(deserializer)?
-    else {
-        return Ok(Some(None));
-    };
-    number
-        .as_i64()
-        // Exactly representable whole numbers only: |v| < 2^63.
-        .or_else(|| {
-            number
-                .as_f64()
-                .filter(|v| v.fract() == 0.0 && v.abs() < 9.223_372_036_854_776e18)
-                .map(|v| v as i64)
-        })
-        .map(|id| Some(Some(id)))
-        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not an integer id")))
-}
-
-/// For fields that may be left out but not sent as `null`.
-pub(crate) fn not_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// An enum stored as text (with a CHECK constraint in the migrations), readable and writable on
