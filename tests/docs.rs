@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use keyport::domain::delivery::sign;
+use keyport::domain::delivery::signing::sign;
 use keyport::models::Role;
 use reqwest::Method;
 use serde_json::Value;

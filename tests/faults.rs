@@ -138,6 +138,68 @@ fn count(db: &Db) -> (i64, i64, Vec<Vec<u8>>, i64, i64) {
 }
 
 /// One htmx post; the status it got.
+/// Issue 15 writers' case: 16 programs creating contacts at once, each change with its webhook
+/// delivery queued. Every write is answered 201, nothing meets "database is locked", and what
+/// was acknowledged is exactly what the database holds, with a delivery for each.
+#[actix_web::test]
+async fn sixteen_concurrent_api_writers_are_all_answered_and_all_kept() {
+    use keyport::db::schema::{contacts, deliveries};
+    const WRITERS: usize = 16;
+    const EACH: usize = 25;
+    let app = TestApp::spawn().await;
+    let receiver = crate::support::Receiver::start(&[]);
+    let (key, _) = app.subscriber(&receiver.url()).await;
+    let started = Instant::now();
+    let writers = (0..WRITERS).map(|w| {
+        let api = app.api();
+        let key = key.clone();
+        async move {
+            let mut ids = Vec::new();
+            for n in 0..EACH {
+                let (status, body) = api
+                    .call(
+                        &key,
+                        reqwest::Method::POST,
+                        "/api/v1/contacts",
+                        Some(json!({"first_name": format!("Writer {w}"), "last_name": format!("No {n}")})),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{body}");
+                ids.push(body["id"].as_i64().expect("id"));
+            }
+            ids
+        }
+    });
+    let mut acknowledged: Vec<i64> = futures_util::future::join_all(writers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    println!(
+        "{} writes by {WRITERS} writers in {:?}",
+        acknowledged.len(),
+        started.elapsed()
+    );
+    acknowledged.sort_unstable();
+    let (mut stored, queued): (Vec<i64>, i64) = app.with_conn(|c| {
+        (
+            contacts::table
+                .select(contacts::id)
+                .load(c)
+                .expect("contacts"),
+            deliveries::table.count().get_result(c).expect("deliveries"),
+        )
+    });
+    stored.sort_unstable();
+    assert_eq!(stored, acknowledged);
+    assert_eq!(queued, (WRITERS * EACH) as i64, "one delivery per change");
+    let locked = captured_logs()
+        .lines()
+        .filter(|line| line.contains("database is locked"))
+        .count();
+    assert_eq!(locked, 0);
+}
+
 async fn hammer(browser: &Browser, path: &str, fields: &[(&str, &str)]) -> u16 {
     browser.post_htmx_form(path, fields).await.status
 }

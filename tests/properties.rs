@@ -3,7 +3,8 @@
 
 use std::net::Ipv4Addr;
 
-use keyport::domain::delivery::{is_public, sign};
+use keyport::domain::delivery::egress::is_public;
+use keyport::domain::delivery::signing::sign;
 use keyport::domain::keys::{ApiKey, KEY_LEN, webhook_secret};
 use keyport::domain::webhooks::validate_url;
 use proptest::prelude::*;

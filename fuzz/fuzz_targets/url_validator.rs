@@ -3,7 +3,7 @@
 //! literal address that is not public; accepting it again gives the same URL.
 #![no_main]
 
-use keyport::domain::delivery::is_public;
+use keyport::domain::delivery::egress::is_public;
 use keyport::domain::webhooks::validate_url;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,6 +2,7 @@
 //! The backend is chosen from the URL; blocking diesel work runs on actix's thread pool.
 
 pub mod schema;
+mod writer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -121,9 +122,9 @@ pub struct Unavailable(pub String);
 pub struct Db {
     pool: DbPool,
     checkouts: Arc<AtomicU64>,
-    /// SQLite's one write lock, as a queue this process's writers wait in (see `write`);
-    /// None on PostgreSQL, whose writers lock rows, not the database.
-    writers: Option<Arc<tokio::sync::Semaphore>>,
+    /// SQLite's writers' queue (see `write`); None on PostgreSQL, whose writers lock rows,
+    /// not the database.
+    writer: Option<writer::Writer>,
 }
 
 impl Db {
@@ -144,9 +145,9 @@ impl Db {
             .build(manager)
             .map_err(|e| Unavailable(e.to_string()))?;
         Ok(Self {
+            writer: (!url.is_postgres()).then(|| writer::Writer::start(pool.clone())),
             pool,
             checkouts: Arc::new(AtomicU64::new(0)),
-            writers: (!url.is_postgres()).then(|| Arc::new(tokio::sync::Semaphore::new(1))),
         })
     }
 
@@ -191,36 +192,40 @@ impl Db {
         .map_err(|e| E::from(Unavailable(e.to_string())))?
     }
 
-    /// Runs blocking work that writes. On SQLite, writers queue here, first come first
-    /// served, before they take a connection: SQLite has one write lock, and a writer that
-    /// meets it taken waits in the busy handler, which sleeps and polls (up to 100 ms a
-    /// sleep), so under load an unlucky writer slept again and again while others got in
-    /// (16 writers: p99 over a second). Queued writers hold no connection and no thread, and
-    /// each starts the moment the one before it has committed. Other processes on the same
-    /// file still meet the busy handler.
+    /// Runs blocking work that writes. On SQLite it joins the queue of this process's
+    /// writers, which commits waiting writes together (`writer`): writers are served in turn
+    /// instead of polling SQLite's lock, and share its disk syncs. The answer comes once the
+    /// write is committed. On PostgreSQL it runs like `run`.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<Unavailable> + Send + 'static,
     {
-        let turn = match &self.writers {
-            Some(writers) => Some(
-                writers
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| E::from(Unavailable(e.to_string())))?,
-            ),
-            None => None,
+        let Some(queue) = &self.writer else {
+            return self.run(f).await;
         };
-        // The turn ends when the work does, on the blocking thread: a request dropped while
-        // its write runs does not let the next writer in early.
-        self.run(move |c| {
-            let _turn = turn;
-            f(c)
-        })
-        .await
+        let (reply, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        // The request's span (its id) follows the work onto the writer's thread.
+        let span = tracing::Span::current();
+        let job: writer::Job = Box::new(move |conn| {
+            let result = span.in_scope(|| f(conn));
+            let ok = result.is_ok();
+            let answer: writer::Answer = Box::new(move |failure| {
+                let result = match failure {
+                    Some(why) => Err(E::from(Unavailable(why.to_owned()))),
+                    None => result,
+                };
+                let _ = reply.send(result);
+            });
+            (ok, answer)
+        });
+        if !queue.send(job) {
+            return Err(E::from(Unavailable("the SQLite writer has stopped".into())));
+        }
+        answered
+            .await
+            .map_err(|_| E::from(Unavailable("the write was not carried out".into())))?
     }
 
     /// How many of keyport's migrations this database has not run yet.

@@ -61,7 +61,7 @@ pub fn validate_url(url: &str, allow_private: bool) -> Result<String> {
         return Ok(url);
     }
     let parsed = url::Url::parse(&url).map_err(|e| invalid("url", e.to_string()))?;
-    if let Some(ip) = super::delivery::non_public_literal(&parsed) {
+    if let Some(ip) = super::delivery::egress::non_public_literal(&parsed) {
         return Err(invalid(
             "url",
             format!("must not point at {ip}: deliveries go only to public addresses"),

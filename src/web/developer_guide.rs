@@ -107,7 +107,7 @@ async fn guide(
         sample_id: examples::SAMPLE_ID,
         sample_timestamp: examples::SAMPLE_TIMESTAMP,
         sample_body: examples::SAMPLE_BODY,
-        sample_signature: delivery::sign(
+        sample_signature: delivery::signing::sign(
             examples::SAMPLE_SECRET,
             examples::SAMPLE_ID,
             examples::SAMPLE_TIMESTAMP,
