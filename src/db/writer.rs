@@ -9,15 +9,22 @@
 //! then answers each writer: nothing is acknowledged before it is durable. A writer whose work
 //! fails rolls back its savepoint alone; a failed commit fails the whole group.
 //!
-//! Other processes on the same file still meet the busy handler; PostgreSQL, whose writers
-//! lock rows rather than the database, does not use this.
+//! Checkpoints (copying the write-ahead log into the database, with a sync) run on a thread of
+//! their own, not in the committing writer, so a group never waits for one. Other processes on
+//! the same file still meet the busy handler; PostgreSQL, whose writers lock rows rather than
+//! the database, does not use this.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
-use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
 
-use super::{DbConnection, DbPool, Unavailable};
+use super::{DbConnection, DbPool, PooledDb};
+
+/// How often the log is copied into the database (see `checkpoint_while`).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The most writes one transaction carries: enough to share a sync among many writers, few
 /// enough that a group is not held up long by its slowest member.
@@ -29,28 +36,45 @@ pub type Job = Box<dyn FnOnce(&mut DbConnection) -> (bool, Answer) + Send>;
 /// Given the commit's failure (if it failed), answers the writer.
 pub type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
-/// The queue's sending end; the writer thread ends once every sender is gone.
+/// The queue's sending end; the writer and checkpointer threads end once every sender is gone.
 #[derive(Clone)]
-pub struct Writer(mpsc::Sender<Job>);
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    /// Alive while any sender is: the checkpointer watches it.
+    _alive: std::sync::Arc<()>,
+}
 
 impl Writer {
     pub fn start(pool: DbPool) -> Self {
         let (send, jobs) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let alive = std::sync::Arc::new(());
+        let watched = std::sync::Arc::downgrade(&alive);
+        let checkpoints = pool.clone();
+        let started = std::thread::Builder::new()
             .name("keyport-sqlite-writer".into())
             .spawn(move || write_in_groups(&pool, &jobs))
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the SQLite writer"));
-        Self(send)
+            .and_then(|_| {
+                std::thread::Builder::new()
+                    .name("keyport-sqlite-checkpoints".into())
+                    .spawn(move || checkpoint_while(&checkpoints, &watched))
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the SQLite writer");
+        }
+        Self {
+            jobs: send,
+            _alive: alive,
+        }
     }
 
     /// Queues a write; false when the writer thread is gone.
     pub fn send(&self, job: Job) -> bool {
-        self.0.send(job).is_ok()
+        self.jobs.send(job).is_ok()
     }
 }
 
 fn write_in_groups(pool: &DbPool, jobs: &mpsc::Receiver<Job>) {
+    let mut conn = None;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MOST_IN_A_GROUP {
@@ -59,16 +83,46 @@ fn write_in_groups(pool: &DbPool, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match pool.get() {
-            Ok(mut conn) => commit_group(&mut conn, group),
-            Err(e) => {
-                let failure = Unavailable(e.to_string()).to_string();
-                for job in group {
-                    // Never run: answered with the failure without touching a connection.
-                    drop(job);
-                    tracing::error!(error = %failure, "a queued write could not get a connection");
-                }
+        if conn.is_none() {
+            conn = writer_connection(pool);
+        }
+        match &mut conn {
+            Some(conn) => commit_group(conn, group),
+            None => {
+                // Dropping the jobs unrun answers each writer that the database is unavailable.
+                tracing::error!(
+                    writes = group.len(),
+                    "queued writes could not get a connection"
+                );
+                drop(group);
             }
+        }
+    }
+}
+
+/// The writer's own connection, kept while the writer runs. It leaves checkpoints to the
+/// checkpointer: run by the committing connection, a checkpoint (copying the log into the
+/// database and syncing it) would hold up every writer queued behind it.
+fn writer_connection(pool: &DbPool) -> Option<PooledDb> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| tracing::error!(error = %e, "the SQLite writer has no connection"))
+        .ok()?;
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+        .map_err(|e| tracing::error!(error = %e, "the SQLite writer cannot hand checkpoints off"))
+        .ok()?;
+    Some(conn)
+}
+
+/// Copies the write-ahead log into the database every `CHECKPOINT_EVERY`, beside the writer
+/// (a passive checkpoint takes no lock writers wait for), until the writer is gone.
+fn checkpoint_while(pool: &DbPool, writer: &std::sync::Weak<()>) {
+    while writer.upgrade().is_some() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Ok(mut conn) = pool.get()
+            && let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+        {
+            tracing::warn!(error = %e, "a checkpoint of the SQLite log failed");
         }
     }
 }

@@ -6,15 +6,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{Layout, html, html_status, redirect};
-use super::{device_cookie, session};
+use super::{device_cookie, session, settings};
 use crate::AppState;
 use crate::domain::{self, accounts};
 use crate::http::error::Error;
 use crate::web::password_attempts::{SIGN_IN_GUESSING, password_attempt};
 
+/// The sign-in page (`http::error` sends browsers to it, with `next`).
+pub const LOGIN: &str = "/login";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))
-        .service(web::resource("/login").get(show).post(submit))
+        .service(web::resource(LOGIN).get(show).post(submit))
         .service(web::resource("/logout").post(logout));
 }
 
@@ -41,7 +44,7 @@ struct LoginForm {
 }
 
 async fn home() -> HttpResponse {
-    redirect("/settings")
+    redirect(settings::urls::INDEX)
 }
 
 async fn show(
@@ -110,7 +113,7 @@ fn refused(
 
 async fn logout(session: Session) -> HttpResponse {
     session.purge();
-    redirect("/login")
+    redirect(LOGIN)
 }
 
 /// Where to land after signing in: a path on this site, or the default page. `next` comes
@@ -118,7 +121,7 @@ async fn logout(session: Session) -> HttpResponse {
 /// `\\` and no control character (browsers drop tabs and newlines, so `/\t/evil.example`
 /// becomes `//evil.example`; CR and LF would break the header), and resolve to this site.
 fn safe_next(next: Option<&str>) -> &str {
-    const DEFAULT: &str = "/settings";
+    const DEFAULT: &str = settings::urls::INDEX;
     let Some(next) = next else {
         return DEFAULT;
     };

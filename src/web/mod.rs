@@ -8,8 +8,8 @@ pub mod error_page;
 pub mod guide_examples;
 pub mod login;
 pub mod pages;
-pub mod password;
 pub mod password_attempts;
+pub mod route;
 pub mod session;
 pub mod settings;
 pub mod setup;
@@ -23,9 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     login::routes(cfg);
     setup::routes(cfg);
     settings::routes(cfg);
-    password::routes(cfg);
     api_management::routes(cfg);
-    webhook_status::routes(cfg);
     developer_guide::routes(cfg);
 }
 

@@ -169,9 +169,19 @@ pub struct SignedIn {
     /// Whether a sensitive change (Regenerate New Key, Turn Off API Access) must ask for the
     /// password first: it was last entered longer ago than `KEYPORT_REAUTH_MINUTES`.
     pub needs_password: bool,
+    /// Where the request came from (behind trusted proxies, the client's address).
+    pub ip: Option<String>,
 }
 
 impl SignedIn {
+    /// Who is acting, for the audit trail: this person, from this address.
+    pub fn actor(&self) -> crate::domain::audit::Actor {
+        crate::domain::audit::Actor {
+            id: self.user.id,
+            ip: self.ip.clone(),
+        }
+    }
+
     /// Checks the password this person typed to confirm it is them (before a sensitive change,
     /// or a new password): counted against the sign-in limits first, then verified; `wrong` is
     /// the answer to a wrong one. A right one counts as just entered.
@@ -203,6 +213,7 @@ impl FromRequest for SignedIn {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let return_to = return_to(req);
+        let ip = crate::http::client_address::client_ip(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let Some(id) = session.get::<i64>(USER_ID)? else {
@@ -227,6 +238,7 @@ impl FromRequest for SignedIn {
                         user,
                         session,
                         needs_password: unix_now() - password_at > reauth,
+                        ip,
                     })
                 }
                 _ => {
@@ -248,7 +260,7 @@ fn return_to(req: &HttpRequest) -> String {
             .into_owned()
     };
     if keys::contains_key(&decoded(req.path())) {
-        return "/settings".to_owned();
+        return super::settings::urls::INDEX.to_owned();
     }
     let kept: Vec<&str> = req
         .query_string()

@@ -91,7 +91,7 @@ async fn submit(
                 admin.name
             ))
             .set(&session)?;
-            Ok(redirect("/settings"))
+            Ok(redirect(super::settings::urls::INDEX))
         }
         Err(domain::Error::Invalid(message)) => {
             let page = SetupPage {

@@ -131,3 +131,11 @@ impl WebhookRow {
         }
     }
 }
+
+/// The On/Off form of a webhook row, posted by its owner in API Access and by admins in API
+/// Management.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusForm {
+    pub status: WebhookStatus,
+}

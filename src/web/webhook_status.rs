@@ -1,42 +1,25 @@
 //! A webhook's status page: state, success rate, a chart of the last 24 hours and 7 days, and
-//! its deliveries with every attempt. The owner reaches it from API Access; admins and support
-//! from API Management. The owner and admins may redeliver; support only reads.
+//! its deliveries with every attempt. The owner reaches it from API Access
+//! (`settings::webhooks`); admins and support from API Management (`api_management::webhooks`).
+//! The owner and admins may redeliver; support only reads.
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
-use super::pages::{Flash, Layout, html, redirect_after_post};
-use super::session::{Admin, SignedIn, Staff};
+use super::pages::{Flash, Layout};
+use super::route::fill;
+use super::session::SignedIn;
 use super::views::{WebhookRow, When};
 use crate::AppState;
 use crate::db::now;
-use crate::domain::audit::Actor;
 use crate::domain::webhooks::{self, Report};
-use crate::http::client_address::client_ip;
 use crate::http::error::Error;
-use crate::http::path_id::PathId;
 use crate::models::UserId;
 use crate::models::delivery::DeliveryState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/settings/api-access/webhooks/{id}").get(owner_page))
-        .service(
-            web::resource("/settings/api-access/webhooks/{id}/deliveries/{delivery}/redeliver")
-                .post(owner_redeliver),
-        )
-        .service(web::resource("/admin/api-management/users/{user}/webhooks/{id}").get(staff_page))
-        .service(
-            web::resource(
-                "/admin/api-management/users/{user}/webhooks/{id}/deliveries/{delivery}/redeliver",
-            )
-            .post(admin_redeliver),
-        );
-}
-
 #[derive(Deserialize)]
-struct ReportQuery {
+pub struct ReportQuery {
     outcome: Option<String>,
     before: Option<i64>,
 }
@@ -74,7 +57,7 @@ pub struct DeliveryRow {
 
 #[derive(Template)]
 #[template(path = "webhooks/status.html")]
-struct StatusPage {
+pub struct StatusPage {
     layout: Layout,
     back_url: String,
     back_label: &'static str,
@@ -89,88 +72,15 @@ struct StatusPage {
     older_url: Option<String>,
 }
 
-async fn owner_page(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    id: web::Path<PathId>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, Error> {
-    let id = id.into_inner().0;
-    let page_url = format!("/settings/api-access/webhooks/{id}");
-    let report = load(&state, me.user.id, id, &query).await?;
-    html(&status_page(
-        &me,
-        report,
-        &query,
-        page_url,
-        ("/settings/api-access", "API Access"),
-        true,
-    )?)
-}
-
-async fn staff_page(
-    state: web::Data<AppState>,
-    Staff(me): Staff,
-    path: web::Path<(PathId, PathId)>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, Error> {
-    let (PathId(user), PathId(id)) = path.into_inner();
-    let back = format!("/admin/api-management/users/{user}");
-    let page_url = format!("{back}/webhooks/{id}");
-    let report = load(&state, UserId(user), id, &query).await?;
-    let can_redeliver = me.user.role == crate::models::Role::Admin;
-    let mut page = status_page(
-        &me,
-        report,
-        &query,
-        page_url,
-        ("", "API Management"),
-        can_redeliver,
-    )?;
-    page.back_url = back;
-    html(&page)
-}
-
-async fn owner_redeliver(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    path: web::Path<(PathId, PathId)>,
-    req: HttpRequest,
-) -> Result<HttpResponse, Error> {
-    let (PathId(id), PathId(delivery)) = path.into_inner();
-    redeliver(&state, &me, &req, me.user.id, id, delivery).await?;
-    Ok(redirect_after_post(
-        &req,
-        &format!("/settings/api-access/webhooks/{id}"),
-    ))
-}
-
-async fn admin_redeliver(
-    state: web::Data<AppState>,
-    Admin(me): Admin,
-    path: web::Path<(PathId, PathId, PathId)>,
-    req: HttpRequest,
-) -> Result<HttpResponse, Error> {
-    let (PathId(user), PathId(id), PathId(delivery)) = path.into_inner();
-    redeliver(&state, &me, &req, UserId(user), id, delivery).await?;
-    Ok(redirect_after_post(
-        &req,
-        &format!("/admin/api-management/users/{user}/webhooks/{id}"),
-    ))
-}
-
-async fn redeliver(
+/// Queues a delivery again (the owner, or an admin), with the message the page shows next.
+pub async fn redeliver(
     state: &AppState,
     me: &SignedIn,
-    req: &HttpRequest,
     owner: UserId,
     id: i64,
     delivery: i64,
 ) -> Result<(), Error> {
-    let actor = Actor {
-        id: me.user.id,
-        ip: client_ip(req),
-    };
+    let actor = me.actor();
     state
         .db
         .write(move |c| webhooks::redeliver(c, &actor, owner, id, delivery))
@@ -178,7 +88,8 @@ async fn redeliver(
     Flash::success("Delivery queued again. It is sent with the same webhook-id, so receivers can tell it is a repeat.").set(&me.session)
 }
 
-async fn load(
+/// The webhook's report: its deliveries (filtered, paged) and the week's outcomes.
+pub async fn load(
     state: &AppState,
     owner: UserId,
     id: i64,
@@ -191,13 +102,15 @@ async fn load(
         .await?)
 }
 
-fn status_page(
+/// The status page at `page_url`, with a link back; `redeliver` is the redeliver button's
+/// route pattern and the ids before the delivery's, for those who may use it.
+pub fn page(
     me: &SignedIn,
     report: Report,
     query: &ReportQuery,
     page_url: String,
-    (back_url, back_label): (&str, &'static str),
-    can_redeliver: bool,
+    (back_url, back_label): (String, &'static str),
+    redeliver: Option<(&str, &[i64])>,
 ) -> Result<StatusPage, Error> {
     let at = now();
     let attempts = report.outcomes.len();
@@ -221,8 +134,9 @@ fn status_page(
         .deliveries
         .into_iter()
         .map(|(delivery, event_type, attempts)| DeliveryRow {
-            redeliver_url: (can_redeliver && delivery.state != DeliveryState::Pending)
-                .then(|| format!("{page_url}/deliveries/{}/redeliver", delivery.id)),
+            redeliver_url: redeliver
+                .filter(|_| delivery.state != DeliveryState::Pending)
+                .map(|(pattern, ids)| fill(pattern, &[ids, &[delivery.id]].concat())),
             id: delivery.id,
             event_type,
             message_id: delivery.message_id,
@@ -251,7 +165,7 @@ fn status_page(
         .map(|before| format!("{page_url}?outcome={outcome}&before={before}"));
     Ok(StatusPage {
         layout: Layout::for_user(me)?,
-        back_url: back_url.to_owned(),
+        back_url,
         back_label,
         row: WebhookRow::new(&report.webhook, report.access_on),
         success_rate,

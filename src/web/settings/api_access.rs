@@ -1,4 +1,5 @@
-//! Your Profile & Preferences → My Settings & Preferences → API Access.
+//! Your Profile & Preferences → My Settings & Preferences → API Access: the key (Enable API
+//! Access, Regenerate New Key, Turn Off API Access) and the section that lists the webhooks.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -6,43 +7,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
-use super::session::SignedIn;
-use super::views::{KeyView, WebhookRow, access_view};
+use super::urls;
 use crate::AppState;
 use crate::db::DbConnection;
 use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
-use crate::domain::webhooks::{self, NewSubscription};
-use crate::http::client_address::client_ip;
 use crate::http::error::Error;
-use crate::http::path_id::PathId;
-use crate::models::{Entity, OperationType, UserId, WebhookStatus};
-
-pub const API_ACCESS: &str = "/settings/api-access";
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/settings").get(index))
-        .service(web::resource(API_ACCESS).get(show))
-        .service(web::resource("/settings/api-access/enable").post(enable))
-        .service(
-            web::resource("/settings/api-access/regenerate")
-                .get(confirm_regenerate)
-                .post(regenerate),
-        )
-        .service(
-            web::resource("/settings/api-access/disable")
-                .get(confirm_turn_off)
-                .post(turn_off),
-        )
-        .service(web::resource("/settings/api-access/webhooks").post(add_webhook))
-        .service(
-            web::resource("/settings/api-access/webhooks/{id}/status").post(set_webhook_status),
-        )
-        .service(web::resource("/settings/api-access/webhooks/{id}/delete").post(delete_webhook))
-        .service(web::resource("/settings/api-access/webhooks/{id}/secret").get(reveal_secret));
-}
+use crate::web::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
+use crate::web::route::fill;
+use crate::web::session::SignedIn;
+use crate::web::views::{KeyView, WebhookRow, access_view};
 
 #[derive(Template)]
 #[template(path = "settings/index.html")]
@@ -79,13 +54,13 @@ struct ApiAccessPage {
     section: ApiAccessSection,
 }
 
-async fn index(me: SignedIn) -> Result<HttpResponse, Error> {
+pub(super) async fn index(me: SignedIn) -> Result<HttpResponse, Error> {
     html(&SettingsPage {
         layout: Layout::for_user(&me)?,
     })
 }
 
-async fn show(
+pub(super) async fn show(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
@@ -94,7 +69,7 @@ async fn show(
 }
 
 /// The confirmation step before Regenerate New Key: its button makes the post.
-async fn confirm_regenerate(
+pub(super) async fn confirm_regenerate(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
@@ -102,7 +77,7 @@ async fn confirm_regenerate(
     current(&state, &me, &req, Step::ConfirmRegenerate(None)).await
 }
 
-async fn confirm_turn_off(
+pub(super) async fn confirm_turn_off(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
@@ -110,7 +85,7 @@ async fn confirm_turn_off(
     current(&state, &me, &req, Step::ConfirmTurnOff(None)).await
 }
 
-async fn enable(
+pub(super) async fn enable(
     state: web::Data<AppState>,
     me: SignedIn,
     req: HttpRequest,
@@ -118,7 +93,7 @@ async fn enable(
     show_new_key(&state, &me, &req, api_access::enable).await
 }
 
-async fn regenerate(
+pub(super) async fn regenerate(
     state: web::Data<AppState>,
     mut me: SignedIn,
     req: HttpRequest,
@@ -133,7 +108,7 @@ async fn regenerate(
 /// The password asked again before Regenerate New Key and Turn Off API Access.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PasswordForm {
+pub(super) struct PasswordForm {
     password: Option<String>,
 }
 
@@ -168,7 +143,7 @@ async fn show_new_key(
     req: &HttpRequest,
     issue: fn(&mut DbConnection, &Actor) -> domain::Result<IssuedKey>,
 ) -> Result<HttpResponse, Error> {
-    let actor = actor(me, req);
+    let actor = me.actor();
     let (issued, overview) = state
         .db
         .write(move |c| {
@@ -183,7 +158,7 @@ async fn show_new_key(
     )
 }
 
-async fn turn_off(
+pub(super) async fn turn_off(
     state: web::Data<AppState>,
     mut me: SignedIn,
     req: HttpRequest,
@@ -192,7 +167,7 @@ async fn turn_off(
     if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
         return current(&state, &me, &req, Step::ConfirmTurnOff(Some(refused))).await;
     }
-    let actor = actor(&me, &req);
+    let actor = me.actor();
     let overview = state
         .db
         .write(move |c| {
@@ -206,118 +181,8 @@ async fn turn_off(
     done(&req, &me, overview, flash)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddWebhookForm {
-    url: String,
-    entity: Entity,
-    operation_type: OperationType,
-}
-
-/// The On/Off form of a webhook row, posted by its owner here and by admins in API Management.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusForm {
-    pub status: WebhookStatus,
-}
-
-async fn add_webhook(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    req: HttpRequest,
-    form: web::Form<AddWebhookForm>,
-) -> Result<HttpResponse, Error> {
-    let (owner, actor, form) = (me.user.id, actor(&me, &req), form.into_inner());
-    let typed = form.url.clone();
-    let new = NewSubscription {
-        url: form.url,
-        entity: form.entity,
-        operation_type: form.operation_type,
-        status: None,
-    };
-    let allow_private = state.delivery.webhook_allow_private;
-    let result = state
-        .db
-        .write(move |c| {
-            let added = webhooks::create(c, &actor, new, allow_private);
-            Ok::<_, domain::Error>((added, api_access::overview(c, owner)?))
-        })
-        .await?;
-    match result {
-        (Ok(hook), overview) => render(&req, &me, overview, Step::Added(hook.id)),
-        (Err(domain::Error::InvalidField { reason, .. }), overview) => {
-            let refused = Step::AddRefused {
-                error: format!("The webhook URL {reason}."),
-                url: typed,
-            };
-            render(&req, &me, overview, refused)
-        }
-        (Err(e), _) => Err(e.into()),
-    }
-}
-
-async fn set_webhook_status(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    req: HttpRequest,
-    id: web::Path<PathId>,
-    form: web::Form<StatusForm>,
-) -> Result<HttpResponse, Error> {
-    let (owner, id, status) = (me.user.id, id.into_inner().0, form.into_inner().status);
-    let overview = change_webhook(&state, owner, move |c| {
-        webhooks::set_status(c, owner, id, status).map(drop)
-    })
-    .await?;
-    let flash = Flash::success(match status {
-        WebhookStatus::On => "Webhook turned on.",
-        WebhookStatus::Off => "Webhook turned off. Nothing is sent to it until you turn it on.",
-    });
-    done(&req, &me, overview, flash)
-}
-
-async fn delete_webhook(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    req: HttpRequest,
-    id: web::Path<PathId>,
-) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner().0);
-    let actor = actor(&me, &req);
-    let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, &actor, id)).await?;
-    done(&req, &me, overview, Flash::success("Webhook deleted."))
-}
-
-/// The signing secret, on demand: shown in its row, never cached.
-async fn reveal_secret(
-    state: web::Data<AppState>,
-    me: SignedIn,
-    req: HttpRequest,
-    id: web::Path<PathId>,
-) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner().0);
-    let overview = change_webhook(&state, owner, move |c| {
-        webhooks::get(c, owner, id).map(drop)
-    })
-    .await?;
-    render(&req, &me, overview, Step::Reveal(id))
-}
-
-/// Does something to one of the user's webhooks, then reads the section again.
-async fn change_webhook<F>(state: &AppState, owner: UserId, change: F) -> Result<Overview, Error>
-where
-    F: FnOnce(&mut DbConnection) -> domain::Result<()> + Send + 'static,
-{
-    Ok(state
-        .db
-        .write(move |c| {
-            change(c)?;
-            api_access::overview(c, owner)
-        })
-        .await?)
-}
-
 /// After an action: the section with its message for htmx; a redirect to the page otherwise.
-fn done(
+pub(super) fn done(
     req: &HttpRequest,
     me: &SignedIn,
     overview: Overview,
@@ -327,10 +192,10 @@ fn done(
         return render(req, me, overview, Step::Done(flash));
     }
     flash.set(&me.session)?;
-    Ok(redirect(API_ACCESS))
+    Ok(redirect(urls::API_ACCESS))
 }
 
-enum Step {
+pub(super) enum Step {
     Show,
     Reveal(i64),
     Added(i64),
@@ -356,15 +221,8 @@ async fn current(
     render(req, me, overview, step)
 }
 
-fn actor(me: &SignedIn, req: &HttpRequest) -> Actor {
-    Actor {
-        id: me.user.id,
-        ip: client_ip(req),
-    }
-}
-
 /// The section for htmx, the whole page otherwise. A page with a key is never cached.
-fn render(
+pub(super) fn render(
     req: &HttpRequest,
     me: &SignedIn,
     overview: Overview,
@@ -381,12 +239,12 @@ fn render(
         .webhooks
         .iter()
         .map(|hook| {
-            let base = format!("{API_ACCESS}/webhooks/{}", hook.id);
+            let url = |pattern| fill(pattern, &[hook.id]);
             let mut row = WebhookRow::new(hook, access_on);
-            row.toggle_url = Some(format!("{base}/status"));
-            row.delete_url = Some(format!("{base}/delete"));
-            row.reveal_url = Some(format!("{base}/secret"));
-            row.details_url = Some(base);
+            row.toggle_url = Some(url(urls::WEBHOOK_STATUS));
+            row.delete_url = Some(url(urls::WEBHOOK_DELETE));
+            row.reveal_url = Some(url(urls::WEBHOOK_SECRET));
+            row.details_url = Some(url(urls::WEBHOOK));
             row.secret = (revealed == Some(hook.id)).then(|| hook.secret.clone());
             row
         })

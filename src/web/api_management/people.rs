@@ -1,45 +1,30 @@
-//! Advanced Settings → API Management: admins and support staff read; admins Clear API Key.
+//! Advanced Settings → API Management: everyone with API Access, searched and paged; a
+//! person's key, history, audit trail and webhooks. Admins and support staff read; admins
+//! Clear API Key and turn webhooks on or off.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
-use super::session::{Admin, SignedIn, Staff};
-use super::settings::StatusForm;
-use super::views::{KeyView, WebhookRow, When, access_view};
+use super::urls;
 use crate::AppState;
 use crate::domain::api_access;
 use crate::domain::api_management::{self, KeyPage, UserDetail};
-use crate::domain::audit::Actor;
 use crate::domain::webhooks;
-use crate::http::client_address::client_ip;
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
 use crate::models::{User, UserId};
-
-pub const LIST: &str = "/admin/api-management";
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(LIST).get(list))
-        .service(web::resource("/admin/api-management/users/{id}").get(user))
-        .service(
-            web::resource("/admin/api-management/users/{id}/webhooks/{webhook}/status")
-                .post(set_webhook_status),
-        )
-        .service(
-            web::resource("/admin/api-management/users/{id}/clear")
-                .get(confirm_clear)
-                .post(clear),
-        );
-}
+use crate::web::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
+use crate::web::route::fill;
+use crate::web::session::{Admin, SignedIn, Staff};
+use crate::web::views::{KeyView, StatusForm, WebhookRow, When, access_view};
 
 fn user_url(id: UserId) -> String {
-    format!("/admin/api-management/users/{id}")
+    fill(urls::USER, &[id.0])
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(super) struct ListQuery {
     q: Option<String>,
     after: Option<i64>,
 }
@@ -68,7 +53,7 @@ struct ListPage {
     section: ListSection,
 }
 
-async fn list(
+pub(super) async fn list(
     state: web::Data<AppState>,
     Staff(me): Staff,
     query: web::Query<ListQuery>,
@@ -102,7 +87,7 @@ pub fn list_section(q: String, page: KeyPage) -> ListSection {
     let next_url = page.next_after.map(|after| {
         let query = serde_urlencoded::to_string([("q", q.as_str()), ("after", &after.to_string())])
             .unwrap_or_default();
-        format!("{LIST}?{query}")
+        format!("{}?{query}", urls::LIST)
     });
     let rows = page
         .rows
@@ -139,7 +124,7 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-async fn user(
+pub(super) async fn user(
     state: web::Data<AppState>,
     Staff(me): Staff,
     id: web::Path<PathId>,
@@ -148,7 +133,7 @@ async fn user(
     html(&user_page(&me, detail, false)?)
 }
 
-async fn confirm_clear(
+pub(super) async fn confirm_clear(
     state: web::Data<AppState>,
     Admin(me): Admin,
     id: web::Path<PathId>,
@@ -159,18 +144,17 @@ async fn confirm_clear(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClearForm {
+pub(super) struct ClearForm {
     reason: Option<String>,
 }
 
 const MAX_REASON_CHARS: usize = 500;
 
-async fn clear(
+pub(super) async fn clear(
     state: web::Data<AppState>,
     Admin(me): Admin,
     id: web::Path<PathId>,
     form: web::Form<ClearForm>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let subject = UserId(id.into_inner().0);
     let reason = form
@@ -186,10 +170,7 @@ async fn clear(
             "Reason: use at most {MAX_REASON_CHARS} characters."
         )));
     }
-    let admin = Actor {
-        id: me.user.id,
-        ip: client_ip(&req),
-    };
+    let admin = me.actor();
     state
         .db
         .write(move |c| api_access::clear(c, &admin, subject, reason.as_deref()))
@@ -208,15 +189,15 @@ async fn load(state: &AppState, id: i64) -> Result<UserDetail, Error> {
 fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<UserPage, Error> {
     let (key, _) = access_view(&detail.access);
     let layout = Layout::for_user(me)?;
-    let base = user_url(detail.user.id);
+    let user = detail.user.id.0;
     let webhook_rows = detail
         .webhooks
         .iter()
         .map(|hook| {
             let mut row = WebhookRow::new(hook, key.is_some());
-            row.details_url = Some(format!("{base}/webhooks/{}", hook.id));
+            row.details_url = Some(fill(urls::WEBHOOK, &[user, hook.id]));
             if layout.is_admin() {
-                row.toggle_url = Some(format!("{base}/webhooks/{}/status", hook.id));
+                row.toggle_url = Some(fill(urls::WEBHOOK_STATUS, &[user, hook.id]));
             }
             row
         })
@@ -245,7 +226,7 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
 }
 
 /// An admin turns a user's webhook on or off (audited), then sees the user page again.
-async fn set_webhook_status(
+pub(super) async fn set_webhook_status(
     state: web::Data<AppState>,
     Admin(me): Admin,
     path: web::Path<(PathId, PathId)>,
@@ -253,10 +234,7 @@ async fn set_webhook_status(
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let ((PathId(owner), PathId(id)), status) = (path.into_inner(), form.into_inner().status);
-    let admin = Actor {
-        id: me.user.id,
-        ip: client_ip(&req),
-    };
+    let admin = me.actor();
     let hook = state
         .db
         .write(move |c| webhooks::set_status_as_admin(c, &admin, UserId(owner), id, status))

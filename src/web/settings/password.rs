@@ -4,18 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{Flash, Layout, html, html_status, redirect};
-use super::session::SignedIn;
+use super::urls;
 use crate::AppState;
 use crate::domain::accounts;
 use crate::http::error::Error;
-
-pub const PAGE: &str = "/settings/password";
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(PAGE).get(show).post(change))
-        .service(web::resource("/settings/sign-out-everywhere").post(sign_out_everywhere));
-}
+use crate::web::pages::{Flash, Layout, html, html_status, redirect};
+use crate::web::session::SignedIn;
 
 #[derive(Template)]
 #[template(path = "settings/password.html")]
@@ -28,7 +22,7 @@ struct PasswordPage {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ChangeForm {
+pub(super) struct ChangeForm {
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -43,11 +37,11 @@ fn page(me: &SignedIn, error: Option<String>) -> Result<PasswordPage, Error> {
     })
 }
 
-async fn show(me: SignedIn) -> Result<HttpResponse, Error> {
+pub(super) async fn show(me: SignedIn) -> Result<HttpResponse, Error> {
     html(&page(&me, None)?)
 }
 
-async fn change(
+pub(super) async fn change(
     state: web::Data<AppState>,
     mut me: SignedIn,
     req: HttpRequest,
@@ -61,7 +55,7 @@ async fn change(
             me.session.renew();
             Flash::success("Password changed. Every other session of yours has been signed out.")
                 .set(&me.session)?;
-            Ok(redirect(PAGE))
+            Ok(redirect(urls::PASSWORD))
         }
         Err(refused) => {
             let mut res = html_status(refused.status, &page(&me, Some(refused.message.clone()))?)?;
@@ -98,7 +92,7 @@ async fn change_password(
 }
 
 /// Ends every session of the user, this one included, on every instance.
-async fn sign_out_everywhere(
+pub(super) async fn sign_out_everywhere(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, Error> {
@@ -111,5 +105,5 @@ async fn sign_out_everywhere(
     me.session.clear();
     me.session.renew();
     Flash::success("You have been signed out everywhere, including here.").set(&me.session)?;
-    Ok(redirect("/login"))
+    Ok(redirect(crate::web::login::LOGIN))
 }

@@ -1,0 +1,38 @@
+//! Your Profile & Preferences → My Settings & Preferences: the settings menu, API Access with
+//! the user's webhooks and their status pages, and Password & Sign-in. Every path under
+//! /settings is registered here.
+
+mod api_access;
+mod password;
+pub mod urls;
+mod webhooks;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(urls::INDEX).get(api_access::index))
+        .service(web::resource(urls::API_ACCESS).get(api_access::show))
+        .service(web::resource(urls::ENABLE).post(api_access::enable))
+        .service(
+            web::resource(urls::REGENERATE)
+                .get(api_access::confirm_regenerate)
+                .post(api_access::regenerate),
+        )
+        .service(
+            web::resource(urls::TURN_OFF)
+                .get(api_access::confirm_turn_off)
+                .post(api_access::turn_off),
+        )
+        .service(web::resource(urls::WEBHOOKS).post(webhooks::add))
+        .service(web::resource(urls::WEBHOOK).get(webhooks::status_page))
+        .service(web::resource(urls::WEBHOOK_STATUS).post(webhooks::set_status))
+        .service(web::resource(urls::WEBHOOK_DELETE).post(webhooks::delete))
+        .service(web::resource(urls::WEBHOOK_SECRET).get(webhooks::reveal_secret))
+        .service(web::resource(urls::REDELIVER).post(webhooks::redeliver))
+        .service(
+            web::resource(urls::PASSWORD)
+                .get(password::show)
+                .post(password::change),
+        )
+        .service(web::resource(urls::SIGN_OUT_EVERYWHERE).post(password::sign_out_everywhere));
+}
