@@ -196,12 +196,7 @@ async fn behind_tls_cookies_carry_the_host_prefix() {
     };
     let csrf = cookie(&page, "keyport_csrf");
     let body = page.text().await.expect("body");
-    let token = body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("token")
-        .to_owned();
+    let token = crate::support::csrf_token_in(&body).expect("token");
     let signed_in = client
         .post(app.url("/login"))
         .header("cookie", csrf.split(';').next().unwrap_or_default())

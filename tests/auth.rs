@@ -158,12 +158,7 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it_on_the_server() {
         .map(|c| c.split(';').next().unwrap_or_default().to_owned())
         .expect("a CSRF cookie for the sign-in form");
     let body = login.text().await.expect("body");
-    let token = body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("token")
-        .to_owned();
+    let token = crate::support::csrf_token_in(&body).expect("token");
 
     let signed_in = client
         .post(app.url("/login"))
@@ -198,12 +193,7 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it_on_the_server() {
     assert_eq!(settings.status(), 200);
     let cookie = session_cookie(&settings).await.unwrap_or(cookie);
     let body = settings.text().await.expect("body");
-    let signed_in_token = body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("token")
-        .to_owned();
+    let signed_in_token = crate::support::csrf_token_in(&body).expect("token");
     assert_ne!(
         signed_in_token, token,
         "the CSRF token must change at sign-in"

@@ -47,11 +47,16 @@ impl Page {
 
     /// The value of the first hidden csrf_token field.
     fn csrf_token(&self) -> Option<String> {
-        let marker = r#"name="csrf_token" value=""#;
-        let start = self.body.find(marker)? + marker.len();
-        let end = self.body[start..].find('"')? + start;
-        Some(self.body[start..end].to_owned())
+        csrf_token_in(&self.body)
     }
+}
+
+/// The value of the first hidden csrf_token field of a page's HTML.
+pub fn csrf_token_in(body: &str) -> Option<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
 }
 
 pub struct Browser {

@@ -14,7 +14,7 @@ use keyport::db::{DatabaseUrl, Db, DbConnection, PooledDb};
 use keyport::domain::accounts::{self, NewAccount};
 use keyport::models::{Role, UserId};
 
-pub use browser::{Api, Browser, KeyIn, Page};
+pub use browser::{Api, Browser, KeyIn, Page, csrf_token_in};
 pub use logs::captured_logs;
 pub use process::{Served, free_port, serve, serve_with_env};
 pub use receiver::{Received, Receiver};
