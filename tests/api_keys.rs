@@ -192,9 +192,9 @@ async fn keys_are_redacted_from_the_log_by_their_form_wherever_they_stand() {
         (format!("/api/v1/me?key={key}"), 400),
         (format!("/api/v1/me?access_token={key}"), 400),
         (format!("/api/v1/{key}"), 404),
-        (format!("/api/v1/me?token={escaped}"), 400),
+        (format!("/api/v1/me?t={escaped}"), 400),
         (format!("/settings/api-access?api_key={key}"), 303),
-        (format!("/settings/api-access?tab=1&token={key}"), 303),
+        (format!("/settings/api-access?tab=1&k={key}"), 303),
     ];
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -90,13 +90,26 @@ pub async fn check_password(user: Option<User>, password: String) -> Result<User
     .map_err(|e| Error::Unavailable(crate::db::Unavailable(e.to_string())))?
 }
 
+/// A new password, checked and hashed. Hashing takes Argon2's time and memory, so it is done
+/// before the write is queued, never while holding the database's write turn.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn new(password: &str) -> Result<Self> {
+        validate_password(password)?;
+        Ok(Self(hash_password(password)?))
+    }
+}
+
 /// Sets a new password and ends every session of the user (the caller's own session is
 /// renewed by the web layer, so only the others end).
-pub fn change_password(conn: &mut DbConnection, user: UserId, new_password: &str) -> Result<()> {
-    validate_password(new_password)?;
-    let hash = hash_password(new_password)?;
+pub fn change_password(
+    conn: &mut DbConnection,
+    user: UserId,
+    password: &NewPassword,
+) -> Result<()> {
     write_transaction(conn, |conn| {
-        if User::set_password_hash(conn, user, &hash)? == 0 {
+        if User::set_password_hash(conn, user, &password.0)? == 0 {
             return Err(Error::NotFound);
         }
         Session::delete_for_user(conn, user)?;
@@ -106,8 +119,9 @@ pub fn change_password(conn: &mut DbConnection, user: UserId, new_password: &str
 
 /// Sets the password of the user with this email (the command line), ending their sessions.
 pub fn set_password(conn: &mut DbConnection, email: &str, new_password: &str) -> Result<User> {
+    let password = NewPassword::new(new_password)?;
     let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
-    change_password(conn, user.id, new_password)?;
+    change_password(conn, user.id, &password)?;
     Ok(user)
 }
 

@@ -103,17 +103,21 @@ pub fn redact_keys(raw: &str) -> String {
     }
 }
 
-/// The query string with the value of every `api_key` parameter replaced. Works on the raw
-/// text, so a malformed query cannot slip a key past the redaction.
+/// Parameters whose values are secrets whatever form they take: the API key, and the
+/// one-time token of the first-admin setup link.
+const SECRET_PARAMETERS: [&str; 2] = ["api_key", "token"];
+
+/// The query string with the value of every secret parameter replaced. Works on the raw text
+/// (names percent-decoded), so a malformed query cannot slip a secret past the redaction.
 pub fn redact_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
-            let decoded = name.replace('+', " ");
-            if decoded.eq_ignore_ascii_case("api_key")
-                || decoded.to_ascii_lowercase().contains("api%5fkey")
-            {
+            let decoded = percent_encoding::percent_decode_str(&name.replace('+', " "))
+                .decode_utf8_lossy()
+                .to_ascii_lowercase();
+            if SECRET_PARAMETERS.contains(&decoded.as_str()) {
                 format!("{name}=[redacted]")
             } else {
                 pair.to_owned()
@@ -137,5 +141,10 @@ mod tests {
         assert_eq!(redact_query("api%5Fkey=kp_secret"), "api%5Fkey=[redacted]");
         assert_eq!(redact_query("api_key"), "api_key=[redacted]");
         assert_eq!(redact_query(""), "");
+        assert_eq!(redact_query("%61pi_key=x"), "%61pi_key=[redacted]");
+        assert_eq!(
+            redact_query("token=setup-secret&x=1"),
+            "token=[redacted]&x=1"
+        );
     }
 }

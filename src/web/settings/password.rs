@@ -84,9 +84,13 @@ async fn change_password(
         ));
     }
     let id = me.user.id;
+    let plain = form.new_password;
+    let password = web::block(move || accounts::NewPassword::new(&plain))
+        .await
+        .map_err(Error::internal)??;
     state
         .db
-        .write(move |c| accounts::change_password(c, id, &form.new_password))
+        .write(move |c| accounts::change_password(c, id, &password))
         .await?;
     Ok(())
 }
