@@ -3,12 +3,15 @@
 //! `app` builds the whole application (routes and middleware) for `main` and for the tests.
 
 pub mod api;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod models;
+pub mod process;
+pub mod server;
 pub mod web;
 
 use actix_session::SessionMiddleware;

@@ -1,0 +1,76 @@
+//! The command line's work, apart from serving: users, seeding, backups. Each prints what it
+//! did; errors go back to `main`, which prints them.
+
+use std::io::Read;
+
+use crate::config::DatabaseArgs;
+use crate::domain::accounts::{self, NewAccount};
+use crate::models::{Role, User};
+use crate::server::open;
+
+pub fn backup(args: &DatabaseArgs, path: &std::path::Path) -> anyhow::Result<()> {
+    let db = open(args)?;
+    let mut conn = db.get()?;
+    crate::db::backup(&mut conn, path).map_err(anyhow::Error::msg)?;
+    println!("backed up to {}", path.display());
+    Ok(())
+}
+
+pub fn seed(args: &DatabaseArgs, users: u64, with_keys: bool, webhooks: u64) -> anyhow::Result<()> {
+    let db = open(args)?;
+    let mut conn = db.get()?;
+    let started = std::time::Instant::now();
+    let added = crate::domain::seed::people(&mut conn, users, with_keys, webhooks)?;
+    println!(
+        "added {} people, {} of them with API Access on, and {} webhooks",
+        added.users, added.keys, added.webhooks
+    );
+    // How long it took, for benchmarks; apart from the line scripts read.
+    eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The password on standard input, without its final line break.
+pub fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .take(accounts::MAX_PASSWORD_BYTES as u64 + 2)
+        .read_to_string(&mut password)
+        .map_err(|e| anyhow::anyhow!("could not read the password from standard input: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs one change to the user with this email; "no user" gets its own message.
+pub fn change_user(
+    args: &DatabaseArgs,
+    email: &str,
+    change: impl FnOnce(&mut crate::db::DbConnection) -> crate::domain::Result<User>,
+) -> anyhow::Result<User> {
+    let db = open(args)?;
+    let mut conn = db.get()?;
+    change(&mut conn).map_err(|e| match e {
+        crate::domain::Error::NotFound => {
+            anyhow::anyhow!("there is no user with the email {email}")
+        }
+        other => other.into(),
+    })
+}
+
+pub fn create_user(args: &DatabaseArgs, email: &str, name: &str, role: Role) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let password = password.as_str();
+    let db = open(args)?;
+    let mut conn = db.get()?;
+    let user = accounts::create_user(
+        &mut conn,
+        &NewAccount {
+            email,
+            name,
+            role,
+            password,
+        },
+    )?;
+    println!("created {} ({}) as {}", user.email, user.name, user.role);
+    println!("{}", user.id);
+    Ok(())
+}
