@@ -75,11 +75,13 @@ async fn guessing_cannot_lock_the_owner_out_of_a_browser_they_signed_in_with() {
 #[actix_web::test]
 async fn behind_a_trusted_proxy_limits_follow_the_forwarded_address_and_spoofing_does_not_reset_them()
  {
-    let app = TestApp::spawn_with(WebSettings {
-        trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
-        ..WebSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(WebSettings {
+            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
+            ..WebSettings::default()
+        })
+        .spawn()
+        .await;
     let user = app.create_user(Role::User, "Pia Proxied");
     // The proxy appends the address it saw; what the client wrote before it is not believed.
     for spoofed in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"] {
@@ -140,11 +142,13 @@ async fn repeated_401s_from_one_address_get_429_but_a_valid_key_still_works() {
 
 #[actix_web::test]
 async fn keys_in_links_can_be_turned_off_for_the_whole_instance() {
-    let app = TestApp::spawn_with(WebSettings {
-        allow_query_keys: false,
-        ..WebSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(WebSettings {
+            allow_query_keys: false,
+            ..WebSettings::default()
+        })
+        .spawn()
+        .await;
     let (_, key) = app.user_with_key("Lin Links").await;
     let api = app.api();
     let refused = api.get_me_via(&key, KeyIn::Query).await;
@@ -173,11 +177,13 @@ async fn keys_in_links_can_be_turned_off_for_the_whole_instance() {
 
 #[actix_web::test]
 async fn behind_tls_cookies_carry_the_host_prefix() {
-    let app = TestApp::spawn_with(WebSettings {
-        secure_cookies: true,
-        ..WebSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(WebSettings {
+            secure_cookies: true,
+            ..WebSettings::default()
+        })
+        .spawn()
+        .await;
     // The sign-in form's CSRF cookie, then the session it signs in to.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -268,14 +268,14 @@ async fn copied_cookie_after_sign_out(app: &TestApp, email: &str) -> String {
 async fn world() -> World {
     // Behind a trusted proxy, each case comes from its own address, so the throttling of
     // invalid keys does not turn later cases into 429s.
-    let app = TestApp::spawn_with_delivery(
-        WebSettings {
+    let app = TestApp::builder()
+        .web(WebSettings {
             trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
             ..WebSettings::default()
-        },
-        DeliverySettings::default(),
-    )
-    .await;
+        })
+        .delivery(DeliverySettings::default())
+        .spawn()
+        .await;
     let anonymous = app.browser();
     anonymous.get("/login").await;
 

@@ -220,11 +220,13 @@ async fn the_guides_examples_ignore_forwarded_hosts_from_untrusted_clients() {
     assert!(page.contains(own.trim_start_matches("http://")), "{own}");
 
     // Behind a trusted proxy, what it forwards is the address people use.
-    let proxied = TestApp::spawn_with(keyport::config::WebSettings {
-        trusted_proxies: keyport::config::AddressRanges::parse("127.0.0.1/32").expect("ranges"),
-        ..keyport::config::WebSettings::default()
-    })
-    .await;
+    let proxied = TestApp::builder()
+        .web(keyport::config::WebSettings {
+            trusted_proxies: keyport::config::AddressRanges::parse("127.0.0.1/32").expect("ranges"),
+            ..keyport::config::WebSettings::default()
+        })
+        .spawn()
+        .await;
     assert!(
         guide(&proxied)
             .await
@@ -232,11 +234,13 @@ async fn the_guides_examples_ignore_forwarded_hosts_from_untrusted_clients() {
     );
 
     // A configured public URL wins over both.
-    let public = TestApp::spawn_with(keyport::config::WebSettings {
-        public_url: Some("https://api.example.com/".into()),
-        ..keyport::config::WebSettings::default()
-    })
-    .await;
+    let public = TestApp::builder()
+        .web(keyport::config::WebSettings {
+            public_url: Some("https://api.example.com/".into()),
+            ..keyport::config::WebSettings::default()
+        })
+        .spawn()
+        .await;
     let page = guide(&public).await;
     assert!(page.contains("https://api.example.com/api/v1/"));
     assert!(!page.contains("evil.example"));

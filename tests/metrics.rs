@@ -134,12 +134,14 @@ async fn metrics_count_requests_by_route_key_checks_by_outcome_and_read_the_queu
 
 #[actix_web::test]
 async fn metrics_answer_only_the_allowed_addresses() {
-    let app = TestApp::spawn_with(WebSettings {
-        metrics_allow: AddressRanges::parse("192.0.2.0/24").expect("ranges"),
-        trusted_proxies: AddressRanges::parse("127.0.0.1").expect("ranges"),
-        ..WebSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(WebSettings {
+            metrics_allow: AddressRanges::parse("192.0.2.0/24").expect("ranges"),
+            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("ranges"),
+            ..WebSettings::default()
+        })
+        .spawn()
+        .await;
     let client = reqwest::Client::new();
     let from = |addr: &'static str| {
         client

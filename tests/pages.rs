@@ -104,11 +104,13 @@ async fn every_response_carries_the_security_headers() {
 /// Behind TLS (secure cookies on), browsers are also told to come back over HTTPS only.
 #[actix_web::test]
 async fn behind_tls_responses_carry_hsts() {
-    let app = TestApp::spawn_with(keyport::config::WebSettings {
-        secure_cookies: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(keyport::config::WebSettings {
+            secure_cookies: true,
+            ..Default::default()
+        })
+        .spawn()
+        .await;
     for path in ["/login", "/api/v1/me", "/static/app.css"] {
         let response = app.api().get(path).await;
         assert_eq!(

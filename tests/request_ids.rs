@@ -59,11 +59,13 @@ async fn every_answer_names_its_request_and_errors_show_the_id() {
 
 #[actix_web::test]
 async fn a_trusted_proxys_request_id_is_kept_when_it_is_plain() {
-    let app = TestApp::spawn_with(WebSettings {
-        trusted_proxies: AddressRanges::parse("127.0.0.1").expect("ranges"),
-        ..WebSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .web(WebSettings {
+            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("ranges"),
+            ..WebSettings::default()
+        })
+        .spawn()
+        .await;
     let client = reqwest::Client::new();
     let with = |id: String| {
         client

@@ -101,38 +101,58 @@ pub fn empty_database() -> EmptyDatabase {
     }
 }
 
-impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(WebSettings::default()).await
+/// How a test's keyport is set up: `TestApp::builder().web(…).delivery(…).spawn()`.
+pub struct TestAppBuilder {
+    web: WebSettings,
+    delivery: DeliverySettings,
+}
+
+impl TestAppBuilder {
+    /// These web settings (secure cookies, timeouts, trusted proxies, …).
+    pub fn web(self, web: WebSettings) -> Self {
+        Self { web, ..self }
     }
 
-    /// keyport with these web settings (secure cookies, idle timeout). Webhooks may point at
-    /// this machine, where the tests' receivers listen.
-    pub async fn spawn_with(settings: WebSettings) -> Self {
-        let delivery = DeliverySettings {
-            webhook_allow_private: true,
-            ..DeliverySettings::default()
-        };
-        Self::spawn_with_delivery(settings, delivery).await
+    /// These delivery settings (by default webhooks may point at this machine, where the
+    /// tests' receivers listen).
+    pub fn delivery(self, delivery: DeliverySettings) -> Self {
+        Self { delivery, ..self }
     }
 
-    /// keyport with these web and delivery settings (as to private receivers, say).
-    pub async fn spawn_with_delivery(settings: WebSettings, delivery: DeliverySettings) -> Self {
+    /// keyport on a fresh database, served on a free port.
+    pub async fn spawn(self) -> TestApp {
         logs::install();
         let (database_url, database) = fresh_database();
         let url = DatabaseUrl::parse(&database_url).expect("test database URL");
         let db = Db::connect(&url, 8).expect("connect to the test database");
         db.migrate().expect("migrate the test database");
-        let state = keyport::AppState::new(db.clone(), settings)
+        let state = keyport::AppState::new(db.clone(), self.web)
             .expect("app state")
-            .with_delivery(delivery);
+            .with_delivery(self.delivery);
         let server = actix_test::start(move || keyport::app(state.clone()));
-        Self {
+        TestApp {
             db,
             database_url,
             server,
             _database: database,
         }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            web: WebSettings::default(),
+            delivery: DeliverySettings {
+                webhook_allow_private: true,
+                ..DeliverySettings::default()
+            },
+        }
+    }
+
+    /// keyport with the default settings.
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
     }
 
     pub fn url(&self, path: &str) -> String {
