@@ -227,7 +227,8 @@ async fn keys_are_redacted_from_the_log_by_their_form_wherever_they_stand() {
 }
 
 /// Issue 16, finding 8: two different keys in one request are refused, not answered as the
-/// owner of whichever keyport looked at first; the same key twice is one key.
+/// owner of whichever keyport looked at first; the same key twice is one key, and a value
+/// that is not a key at all claims no one.
 #[actix_web::test]
 async fn a_request_with_two_different_keys_is_refused() {
     let app = TestApp::spawn().await;
@@ -262,6 +263,14 @@ async fn a_request_with_two_different_keys_is_refused() {
         .await
         .expect("GET");
     assert_eq!(same.status(), 200);
+    // A value that is no key at all claims no one: the key beside it answers.
+    let junk = api
+        .request(reqwest::Method::GET, &me("?api_key=not-a-key"))
+        .header("X-Api-Key", &ann)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(junk.status(), 200);
 }
 
 #[actix_web::test]

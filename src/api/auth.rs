@@ -80,11 +80,18 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
     .into_iter()
     .flatten();
     let first = found.next()?;
+    // Two values that are both keys (well-formed, checksum right) and differ: which owner
+    // was meant cannot be known. Anything that is not a key is no claim to be anyone.
     let key = |p: &Presented| match p {
-        Presented::Header(k) | Presented::Query(k) => k.clone(),
-        Presented::Several => String::new(),
+        Presented::Header(k) | Presented::Query(k) => ApiKey::parse(k),
+        Presented::Several => None,
     };
-    if found.any(|other| key(&other) != key(&first)) {
+    let rest: Vec<Presented> = found.collect();
+    let keys: Vec<ApiKey> = std::iter::once(&first)
+        .chain(&rest)
+        .filter_map(key)
+        .collect();
+    if keys.iter().any(|k| *k != keys[0]) {
         return Some(Presented::Several);
     }
     Some(first)
