@@ -1,5 +1,6 @@
-//! Bad input, one table: every case says who sends what, and asserts the status, the message
-//! a person or program sees, and that the database is exactly as before.
+//! Bad input, one table split by area (`access`, `requests`, `keys`, `addresses`): every case
+//! says who sends what, and asserts the status, the message a person or program sees, and that
+//! the database is exactly as before.
 
 use std::sync::Arc;
 
@@ -15,6 +16,11 @@ use reqwest::cookie::CookieStore;
 use serde_json::{Value, json};
 
 use crate::support::{Browser, PASSWORD, TestApp, TestUser};
+
+mod access;
+mod addresses;
+mod keys;
+mod requests;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -486,296 +492,58 @@ fn send_huge(
     (status, reqwest::header::HeaderMap::new(), body)
 }
 
-fn key_variants(key: &str) -> Vec<(&'static str, String)> {
-    let mut bad_checksum = key.to_owned();
-    let last = bad_checksum.pop().expect("a key");
-    bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
-    vec![
-        ("an empty key", String::new()),
-        ("the prefix only", "kp_".to_owned()),
-        ("a wrong checksum", bad_checksum),
-        ("one character short", key[..key.len() - 1].to_owned()),
-        ("one character long", format!("{key}A")),
-        (
-            "another product's key",
-            "sk_live_0123456789abcdefghijklmnopqrstuv".to_owned(),
-        ),
-    ]
+const CSRF: &str = "This form has expired or did not come from keyport.";
+const NOTHING: &str = "There is nothing here.";
+const FORBIDDEN: &str = "You do not have permission to do that.";
+const NO_KEY: &str = "A valid API key is required";
+const METHOD: &str = "This address does not accept that kind of request.";
+
+/// The world and the addresses the cases aim at.
+pub struct Fixtures<'a> {
+    world: &'a World,
+    enable: &'static str,
+    add: &'static str,
+    own: String,
+    others: String,
+    missing: &'static str,
+    other_user: String,
+    api_others: String,
+    api_own: String,
 }
 
-fn cases(w: &World) -> Vec<Case> {
-    use Method as M;
-    use Who::*;
-    const CSRF: &str = "This form has expired or did not come from keyport.";
-    const NOTHING: &str = "There is nothing here.";
-    const FORBIDDEN: &str = "You do not have permission to do that.";
-    const NO_KEY: &str = "A valid API key is required";
-    const METHOD: &str = "This address does not accept that kind of request.";
-    let enable = "/settings/api-access/enable";
-    let add = "/settings/api-access/webhooks";
-    let own = format!("/settings/api-access/webhooks/{}", w.user_hook);
-    let others = format!("/settings/api-access/webhooks/{}", w.other_hook);
-    let missing = "/settings/api-access/webhooks/987654";
-    let other_user = format!("/admin/api-management/users/{}", w.other.id);
-    let api_others = format!("/api/v1/webhooks/{}", w.other_hook);
-    let api_own = format!("/api/v1/webhooks/{}", w.user_hook);
-    let hook_form = |url: &str| {
+impl Fixtures<'_> {
+    /// The add-webhook form's fields for `url`.
+    fn hook_form(url: &str) -> Vec<(String, String)> {
         vec![
             ("url".to_owned(), url.to_owned()),
             ("entity".to_owned(), "Contact".to_owned()),
             ("operation_type".to_owned(), "Create".to_owned()),
         ]
+    }
+}
+
+/// Every case, area by area.
+fn cases(w: &World) -> Vec<Case> {
+    let f = Fixtures {
+        world: w,
+        enable: "/settings/api-access/enable",
+        add: "/settings/api-access/webhooks",
+        own: format!("/settings/api-access/webhooks/{}", w.user_hook),
+        others: format!("/settings/api-access/webhooks/{}", w.other_hook),
+        missing: "/settings/api-access/webhooks/987654",
+        other_user: format!("/admin/api-management/users/{}", w.other.id),
+        api_others: format!("/api/v1/webhooks/{}", w.other_hook),
+        api_own: format!("/api/v1/webhooks/{}", w.user_hook),
     };
-    let mut cases = vec![
-        // CSRF: forged, missing, reused and cross-session tokens.
-        case("enable without a token", User, M::POST, enable).csrf(Csrf::Missing).expect(403, CSRF),
-        case("enable with a forged token", User, M::POST, enable).csrf(Csrf::Forged).expect(403, CSRF),
-        case("enable with another session's token", User, M::POST, enable).csrf(Csrf::OtherSession).expect(403, CSRF),
-        case("enable with the token from before sign-in", User, M::POST, enable).csrf(Csrf::Stale).expect(403, CSRF),
-        case("enable with the token in the address", User, M::POST, enable).csrf(Csrf::InQuery).expect(403, CSRF),
-        case("htmx add-webhook with a forged header", User, M::POST, add)
-            .form(&[("url", "https://hooks.example.com/x"), ("entity", "Contact"), ("operation_type", "Create")])
-            .header("x-csrf-token", "forged").csrf(Csrf::Missing).expect(403, CSRF),
-        case("sign-out without a token", User, M::POST, "/logout").csrf(Csrf::Missing).expect(403, CSRF),
-        case("sign out everywhere without a token", User, M::POST, "/settings/sign-out-everywhere").csrf(Csrf::Missing).expect(403, CSRF),
-        case("sign-in without a token", Anonymous, M::POST, "/login")
-            .form(&[("email", "someone@example.com"), ("password", PASSWORD)]).csrf(Csrf::Missing).expect(403, CSRF),
-        case("admin Clear API Key with a support person's token", Admin, M::POST, format!("{other_user}/clear"))
-            .form(&[("reason", "csrf")]).csrf(Csrf::Forged).expect(403, CSRF),
-        // Sessions: a copied cookie after sign-out, a cookie value the attacker chose.
-        case("a cookie copied before sign-out", Program, M::GET, "/settings/api-access")
-            .header("cookie", w.copied_cookie.clone()).expect(303, "/login?next=%2Fsettings%2Fapi-access"),
-        case("a session cookie the attacker made up", Program, M::GET, "/settings")
-            .header("cookie", "keyport_session=attacker-chosen-value").expect(303, "/login?next=%2Fsettings"),
-        // IDOR: someone else's webhook answers exactly like a missing one.
-        case("another user's webhook page", User, M::GET, others.clone()).expect(404, NOTHING),
-        case("a missing webhook page", User, M::GET, missing).expect(404, NOTHING),
-        case("turn off another user's webhook", User, M::POST, format!("{others}/status")).form(&[("status", "Off")]).expect(404, NOTHING),
-        case("delete another user's webhook", User, M::POST, format!("{others}/delete")).expect(404, NOTHING),
-        case("reveal another user's signing secret", User, M::GET, format!("{others}/secret")).expect(404, NOTHING),
-        case("redeliver another user's delivery", User, M::POST, format!("{others}/deliveries/{}/redeliver", w.other_delivery)).expect(404, NOTHING),
-        case("redeliver another user's delivery through my webhook", User, M::POST, format!("{own}/deliveries/{}/redeliver", w.other_delivery)).expect(404, NOTHING),
-        case("API: another user's webhook", Program, M::GET, api_others.clone()).key(&w.user_key).expect(404, NOTHING),
-        case("API: change another user's webhook", Program, M::PATCH, api_others.clone()).key(&w.user_key).json(json!({"status": "Off"})).expect(404, NOTHING),
-        case("API: delete another user's webhook", Program, M::DELETE, api_others.clone()).key(&w.user_key).expect(404, NOTHING),
-        // Roles: every admin page and post, checked on the server.
-        case("a user opens API Management", User, M::GET, "/admin/api-management").expect(403, FORBIDDEN),
-        case("a user opens a user in API Management", User, M::GET, other_user.clone()).expect(403, FORBIDDEN),
-        case("a user clears a key", User, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(403, FORBIDDEN),
-        case("support clears a key", Support, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(403, FORBIDDEN),
-        case("support opens the Clear API Key step", Support, M::GET, format!("{other_user}/clear")).expect(403, FORBIDDEN),
-        case("support turns a webhook off", Support, M::POST, format!("{other_user}/webhooks/{}/status", w.other_hook)).form(&[("status", "Off")]).expect(403, FORBIDDEN),
-        case("a user turns a webhook off as admin", User, M::POST, format!("{other_user}/webhooks/{}/status", w.other_hook)).form(&[("status", "Off")]).expect(403, FORBIDDEN),
-        case("a user opens the staff webhook page", User, M::GET, format!("{other_user}/webhooks/{}", w.other_hook)).expect(403, FORBIDDEN),
-        case("signed out, clearing a key", Anonymous, M::POST, format!("{other_user}/clear")).form(&[("reason", "x")]).expect(303, "/login"),
-        // Methods and method overrides.
-        case("PUT on enable", User, M::PUT, enable).expect(405, METHOD),
-        case("DELETE on a webhook's delete", User, M::DELETE, format!("{own}/delete")).expect(405, METHOD),
-        case("PATCH on Clear API Key", Admin, M::PATCH, format!("{other_user}/clear")).expect(405, METHOD),
-        case("a GET with X-HTTP-Method-Override: DELETE", User, M::GET, own.clone())
-            .header("x-http-method-override", "DELETE").expect(200, "https://hooks.example.com/ulla"),
-        case("a form with _method=DELETE", User, M::POST, format!("{own}/status"))
-            .form(&[("status", "On"), ("_method", "DELETE")]).expect(400, "unknown field `_method`"),
-        case("API: DELETE /me", Program, M::DELETE, "/api/v1/me").key(&w.user_key).expect(405, "This endpoint accepts GET."),
-        case("API: POST on a webhook with X-HTTP-Method-Override: DELETE", Program, M::POST, api_own.clone())
-            .key(&w.user_key).header("x-http-method-override", "DELETE").json(json!({}))
-            .expect(405, "This endpoint accepts DELETE, GET, PATCH."),
-        // Mass assignment.
-        case("add a webhook for someone else (user_id)", User, M::POST, add)
-            .form(&[("url", "https://hooks.example.com/m"), ("entity", "Contact"), ("operation_type", "Create"), ("user_id", &w.other.id.to_string())])
-            .expect(400, "unknown field `user_id`"),
-        case("turn a webhook on with role=admin", User, M::POST, format!("{own}/status"))
-            .form(&[("status", "On"), ("role", "admin")]).expect(400, "unknown field `role`"),
-        case("Regenerate New Key with role=admin", User, M::POST, "/settings/api-access/regenerate")
-            .form(&[("role", "admin")]).expect(400, "unknown field `role`"),
-        case("sign in with role=admin", Anonymous, M::POST, "/login")
-            .form(&[("email", "x@example.com"), ("password", "whatever it is"), ("role", "admin")]).expect(400, "unknown field `role`"),
-        case("Clear API Key with user_id", Admin, M::POST, format!("{other_user}/clear"))
-            .form(&[("reason", "x"), ("user_id", "1")]).expect(400, "unknown field `user_id`"),
-        case("API: a webhook with user_id", Program, M::POST, "/api/v1/webhooks").key(&w.user_key)
-            .json(json!({"url": "https://hooks.example.com/m", "entity": "Contact", "operation_type": "Create", "user_id": w.other.id.0}))
-            .expect(422, "unknown field `user_id`"),
-        case("API: a webhook change with secret", Program, M::PATCH, api_own.clone()).key(&w.user_key)
-            .json(json!({"secret": "whsec_mine"})).expect(422, "unknown field `secret`"),
-        case("API: a contact with created_by", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .json(json!({"first_name": "A", "last_name": "B", "created_by": 1})).expect(422, "unknown field `created_by`"),
-        // Search: SQL and LIKE metacharacters are taken literally.
-        case("search for %", Admin, M::GET, "/admin/api-management?q=%25").expect(200, "Nobody with API Access on has a name or email starting with “%”"),
-        case("search for _", Admin, M::GET, "/admin/api-management?q=_").expect(200, "starting with “_”"),
-        case("search for '", Admin, M::GET, "/admin/api-management?q=%27").expect(200, "starting with “'”"),
-        case("search for \\", Admin, M::GET, "/admin/api-management?q=%5C").expect(200, "starting with “\\”"),
-        case("search for ' OR 1=1 --", Admin, M::GET, "/admin/api-management?q=%27%20OR%201%3D1%20--").expect(200, "starting with “' OR 1=1 --”"),
-        case("search with a NUL", Admin, M::GET, "/admin/api-management?q=a%00b").expect(422, "Search: enter at most"),
-        case("a search of 10 KB", Admin, M::GET, format!("/admin/api-management?q={}", "a".repeat(10_240))).expect(422, "Search: enter at most"),
-        case("a page cursor that is not a number", Admin, M::GET, "/admin/api-management?after=1%3BDROP").expect(400, "The address is not valid"),
-        // Overlong fields, NUL, CR/LF, direction overrides, invalid UTF-8.
-        case("a 10 KB name (API)", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .json(json!({"first_name": "n".repeat(10_240), "last_name": "B"})).expect(422, "first_name: must be at most"),
-        case("a 1 MB password", Anonymous, M::POST, "/login")
-            .form(&[("email", "x@example.com"), ("password", &"p".repeat(1 << 20))]).expect(413, "The form is too large."),
-        case("a 2,049-character webhook URL (page)", User, M::POST, add)
-            .form(&[("url", &format!("https://hooks.example.com/{}", "a".repeat(2049 - 26))), ("entity", "Contact"), ("operation_type", "Create")])
-            .expect(422, "The webhook URL must be at most 2048 characters."),
-        case("a 2,049-character webhook URL (API)", Program, M::POST, "/api/v1/webhooks").key(&w.user_key)
-            .json(json!({"url": format!("https://hooks.example.com/{}", "a".repeat(2049 - 26)), "entity": "Contact", "operation_type": "Create"}))
-            .expect(422, "url: must be at most 2048 characters"),
-        case("a webhook URL with a NUL", User, M::POST, add)
-            .form(&[("url", "https://hooks.example.com/a\0b"), ("entity", "Contact"), ("operation_type", "Create")])
-            .expect(422, "The webhook URL must be an http:// or https:// address"),
-        case("a webhook URL with CR/LF", User, M::POST, add)
-            .form(&[("url", "https://hooks.example.com/a\r\nX-Injected: 1"), ("entity", "Contact"), ("operation_type", "Create")])
-            .expect(422, "The webhook URL must be an http:// or https:// address"),
-        case("a name with a right-to-left override", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .json(json!({"first_name": "Ann\u{202E}gpj.exe", "last_name": "B"})).expect(422, "text-direction overrides"),
-        case("a name with a NUL", Program, M::POST, "/api/v1/companies").key(&w.user_key)
-            .json(json!({"name": "Acme\u{0}Corp"})).expect(422, "must not contain control characters"),
-        case("a form that is not UTF-8 (escaped)", User, M::POST, add)
-            .raw("application/x-www-form-urlencoded", b"url=https://hooks.example.com/%FF%FE&entity=Contact&operation_type=Create".to_vec())
-            .csrf(Csrf::OwnHeader).expect(400, "The form is not valid: it is not UTF-8 text."),
-        case("a form that is not UTF-8 (raw bytes)", User, M::POST, add)
-            .raw("application/x-www-form-urlencoded", b"url=https://hooks.example.com/\xfe&entity=Contact&operation_type=Create".to_vec())
-            .csrf(Csrf::OwnHeader).expect(400, "The form is not valid: it is not UTF-8 text."),
-        case("a clear reason of 10 KB", Admin, M::POST, format!("{other_user}/clear"))
-            .form(&[("reason", &"r".repeat(10_240))]).expect(422, "Reason: use at most 500 characters."),
-        // Bodies: too large, too many fields, too deep.
-        case("a 100 MB JSON body", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .huge("application/json", 100 << 20).expect(413, "The JSON body is too large."),
-        case("a 100 MB form", Program, M::POST, "/login")
-            .huge("application/x-www-form-urlencoded", 100 << 20).expect(413, "The form is too large."),
-        case("a form with 1,000 fields", User, M::POST, add)
-            .form(&(0..1000).map(|i| (format!("f{i}"), "x".to_owned())).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())
-            .expect(400, "The form is not valid"),
-        case("JSON nested 10,000 deep", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .raw("application/json", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes())
-            .expect(400, "recursion limit exceeded"),
-        case("JSON that is not JSON", Program, M::POST, "/api/v1/contacts").key(&w.user_key)
-            .raw("application/json", b"{\"first_name\": ".to_vec()).expect(400, "The body is not valid JSON"),
-        // Malformed keys: two headers, the wrong scheme, a line break.
-        case("two X-Api-Key headers", Program, M::GET, "/api/v1/me")
-            .header("x-api-key", w.user_key.clone()).header("x-api-key", w.user_key.clone()).expect(401, NO_KEY),
-        case("two Authorization headers", Program, M::GET, "/api/v1/me")
-            .header("authorization", format!("Bearer {}", w.user_key)).header("authorization", format!("Bearer {}", w.user_key)).expect(401, NO_KEY),
-        case("lowercase bearer with a wrong key", Program, M::GET, "/api/v1/me")
-            .header("authorization", "bearer kp_00000000000000000000000000000000AAAAAA").expect(401, NO_KEY),
-        case("the key as Basic credentials", Program, M::GET, "/api/v1/me")
-            .header("authorization", "Basic a3BfOnNlY3JldA==").expect(401, NO_KEY),
-        case("a key with a trailing newline in a link", Program, M::GET, format!("/api/v1/me?api_key={}%0A", w.user_key)).expect(401, NO_KEY),
-        case("a key with a trailing space in a link", Program, M::GET, format!("/api/v1/me?api_key={}%20", w.user_key)).expect(401, NO_KEY),
-        case("no key at all", Program, M::GET, "/api/v1/me").expect(401, NO_KEY),
-    ];
-    for (what, key) in key_variants(&w.user_key) {
-        cases.push(
-            case(format!("X-Api-Key: {what}"), Program, M::GET, "/api/v1/me")
-                .key(&key)
-                .expect(401, NO_KEY),
-        );
-        cases.push(
-            case(
-                format!("Bearer: {what}"),
-                Program,
-                M::GET,
-                "/api/v1/contacts",
-            )
-            .header("authorization", format!("Bearer {key}"))
-            .expect(401, NO_KEY),
-        );
-    }
-    // Odd ids answer like a missing one, on the pages and the API.
-    for id in [
-        "0",
-        "-1",
-        "9223372036854775808",
-        "1e3",
-        &format!("0{}", w.user_hook),
-        "1%3BDROP%20TABLE%20users",
-        "%2e%2e%2f",
-        "%D9%A1",
-    ] {
-        cases.push(
-            case(
-                format!("webhook page id {id}"),
-                User,
-                M::GET,
-                format!("/settings/api-access/webhooks/{id}"),
-            )
-            .expect(404, NOTHING),
-        );
-        cases.push(
-            case(
-                format!("API webhook id {id}"),
-                Program,
-                M::DELETE,
-                format!("/api/v1/webhooks/{id}"),
-            )
-            .key(&w.user_key)
-            .expect(404, NOTHING),
-        );
-    }
-    cases.push(
-        case(
-            "a user id that is not canonical",
-            Admin,
-            M::GET,
-            format!("/admin/api-management/users/0{}", w.other.id),
-        )
-        .expect(404, NOTHING),
-    );
-    // Webhook URLs that would reach keyport's own network.
-    for url in [
-        "http://127.0.0.1/",
-        "http://[::1]/",
-        "http://0177.1/",
-        "http://0x7f000001/",
-        "http://2130706433/",
-        "http://[::ffff:127.0.0.1]/",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://[fd00:ec2::254]/",
-        "http://100.64.0.1/",
-        "http://224.0.0.1/",
-        "http://10.0.0.8:8080/",
-        "http://192.168.1.1/",
-        "http://user:pass@hooks.example.com/",
-        "javascript:alert(1)",
-        "file:///etc/passwd",
-        "http://localhost:8080/",
-        "http://metadata.localhost/",
-        "gopher://hooks.example.com/",
-    ] {
-        let host = url
-            .trim_start_matches("http://")
-            .split(['/', ':'])
-            .next()
-            .unwrap_or_default();
-        let refused = if host.parse::<std::net::Ipv4Addr>().is_ok() {
-            format!("must not point at {host}: deliveries go only to public addresses")
-        } else if url.contains("localhost") {
-            "must not point at localhost".to_owned()
-        } else {
-            "must be an http:// or https:// address".to_owned()
-        };
-        cases.push(
-            case(
-                format!("API webhook to {url}"),
-                Program,
-                M::POST,
-                "/api/v1/webhooks",
-            )
-            .key(&w.user_key)
-            .json(json!({"url": url, "entity": "Contact", "operation_type": "Create"}))
-            .expect(422, format!("url: {refused}")),
-        );
-        cases.push(
-            case(format!("page webhook to {url}"), User, M::POST, add)
-                .form(
-                    &hook_form(url)
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect::<Vec<_>>(),
-                )
-                .expect(422, format!("The webhook URL {refused}")),
-        );
-    }
-    cases
+    [
+        access::access(&f),
+        requests::requests(&f),
+        keys::keys(&f),
+        addresses::addresses(&f),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[actix_web::test]
