@@ -12,7 +12,7 @@ use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
 use crate::http::error::Error;
 use crate::http::openapi::{BodyErrors, ErrorBody, KeyErrors};
 use crate::http::path_id::PathId;
-use crate::models::{Entity, OperationType, Webhook, WebhookStatus};
+use crate::models::{Entity, OperationType, Webhook, WebhookId, WebhookStatus};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -50,7 +50,7 @@ pub struct WebhookList {
 impl From<Webhook> for WebhookJson {
     fn from(w: Webhook) -> Self {
         Self {
-            id: w.id,
+            id: w.id.0,
             url: w.url,
             entity: w.entity,
             operation_type: w.operation_type,
@@ -96,7 +96,7 @@ async fn show(
     caller: ApiCaller,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (caller.user.id, id.into_inner().0);
+    let (owner, id) = (caller.user.id, WebhookId::from(id.into_inner()));
     let hook = state.db.run(move |c| webhooks::get(c, owner, id)).await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
 }
@@ -153,7 +153,7 @@ async fn update(
     id: web::Path<PathId>,
     body: Object<SubscriptionChanges>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id, changes) = (caller.user.id, id.into_inner().0, body.0);
+    let (owner, id, changes) = (caller.user.id, WebhookId::from(id.into_inner()), body.0);
     let allow_private = state.delivery.webhook_allow_private;
     let hook = state
         .db
@@ -181,7 +181,7 @@ async fn delete(
     caller: ApiCaller,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (actor, id) = (caller.actor(), id.into_inner().0);
+    let (actor, id) = (caller.actor(), WebhookId::from(id.into_inner()));
     state
         .db
         .write(move |c| webhooks::delete(c, &actor, id))

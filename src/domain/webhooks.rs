@@ -8,9 +8,10 @@ use super::audit::Actor;
 use super::keys::webhook_secret;
 use super::{Error, Result, invalid};
 use crate::db::{DbConnection, now, write_transaction};
-use crate::models::delivery::{Attempt, Delivery, DeliveryState};
+use crate::models::delivery::{Attempt, Delivery, DeliveryId, DeliveryState};
 use crate::models::{
-    AuditAction, Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookStatus,
+    AuditAction, Entity, NewWebhook, OperationType, UserId, Webhook, WebhookChanges, WebhookId,
+    WebhookStatus,
 };
 
 /// A new webhook: where to send, and which changes.
@@ -85,7 +86,7 @@ pub fn list(conn: &mut DbConnection, owner: UserId) -> Result<Vec<Webhook>> {
     Ok(Webhook::for_user(conn, owner)?)
 }
 
-pub fn get(conn: &mut DbConnection, owner: UserId, id: i64) -> Result<Webhook> {
+pub fn get(conn: &mut DbConnection, owner: UserId, id: WebhookId) -> Result<Webhook> {
     Webhook::find_owned(conn, owner, id)?.ok_or(Error::NotFound)
 }
 
@@ -123,7 +124,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     owner: UserId,
-    id: i64,
+    id: WebhookId,
     changes: SubscriptionChanges,
     allow_private: bool,
 ) -> Result<Webhook> {
@@ -157,7 +158,7 @@ fn changes_anything(c: &WebhookChanges) -> bool {
 }
 
 /// Deletes one of the actor's webhooks, audited.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<()> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: WebhookId) -> Result<()> {
     write_transaction(conn, |conn| {
         let hook = get(conn, actor.id, id)?;
         Webhook::delete_owned(conn, actor.id, id)?;
@@ -176,7 +177,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<()> {
 pub fn set_status(
     conn: &mut DbConnection,
     owner: UserId,
-    id: i64,
+    id: WebhookId,
     status: WebhookStatus,
 ) -> Result<Webhook> {
     let changes = SubscriptionChanges {
@@ -192,7 +193,7 @@ pub fn set_status_as_admin(
     conn: &mut DbConnection,
     admin: &Actor,
     owner: UserId,
-    id: i64,
+    id: WebhookId,
     status: WebhookStatus,
 ) -> Result<Webhook> {
     write_transaction(conn, |conn| {
@@ -219,7 +220,7 @@ pub struct Report {
     pub access_on: bool,
     pub deliveries: Vec<(Delivery, String, Vec<Attempt>)>,
     /// The cursor for older deliveries, when there are more.
-    pub next_before: Option<i64>,
+    pub next_before: Option<DeliveryId>,
     /// Every attempt of the last 7 days: when, and whether it succeeded.
     pub outcomes: Vec<(chrono::NaiveDateTime, bool)>,
 }
@@ -227,9 +228,9 @@ pub struct Report {
 pub fn report(
     conn: &mut DbConnection,
     owner: UserId,
-    id: i64,
+    id: WebhookId,
     state: Option<DeliveryState>,
-    before: Option<i64>,
+    before: Option<DeliveryId>,
 ) -> Result<Report> {
     let webhook = get(conn, owner, id)?;
     let access_on = crate::models::ApiKeyRow::active_for_user(conn, owner)?.is_some();
@@ -240,8 +241,8 @@ pub fn report(
     } else {
         None
     };
-    let ids: Vec<i64> = page.iter().map(|(d, _)| d.id).collect();
-    let mut attempts: HashMap<i64, Vec<Attempt>> = HashMap::new();
+    let ids: Vec<DeliveryId> = page.iter().map(|(d, _)| d.id).collect();
+    let mut attempts: HashMap<DeliveryId, Vec<Attempt>> = HashMap::new();
     for attempt in Attempt::for_deliveries(conn, &ids)? {
         attempts
             .entry(attempt.delivery_id)
@@ -271,8 +272,8 @@ pub fn redeliver(
     conn: &mut DbConnection,
     actor: &Actor,
     owner: UserId,
-    id: i64,
-    delivery: i64,
+    id: WebhookId,
+    delivery: DeliveryId,
 ) -> Result<()> {
     write_transaction(conn, |conn| {
         let hook = get(conn, owner, id)?;

@@ -26,6 +26,25 @@ impl<'de> Deserialize<'de> for PathId {
     }
 }
 
+// An id read from a path becomes the id of what the route names.
+impl From<PathId> for crate::models::WebhookId {
+    fn from(id: PathId) -> Self {
+        Self(id.0)
+    }
+}
+
+impl From<PathId> for crate::models::DeliveryId {
+    fn from(id: PathId) -> Self {
+        Self(id.0)
+    }
+}
+
+impl From<PathId> for crate::models::UserId {
+    fn from(id: PathId) -> Self {
+        Self(id.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::PathId;

@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::user::UserId;
-use super::webhook::{Entity, OperationType};
+use super::webhook::{Entity, OperationType, WebhookId};
 use crate::db::DbConnection;
 use crate::db::schema::{api_keys, deliveries, delivery_attempts, users, webhook_events, webhooks};
 
@@ -42,7 +42,7 @@ impl NewWebhookEvent<'_> {
 #[diesel(table_name = deliveries)]
 pub struct NewDelivery<'a> {
     pub event_id: i64,
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub message_id: &'a str,
     pub state: DeliveryState,
     pub next_attempt_at: Option<NaiveDateTime>,
@@ -57,14 +57,35 @@ impl NewDelivery<'_> {
     }
 }
 
+/// A delivery's id: its own type, so it cannot be passed where a webhook's is meant.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel_derive_newtype::DieselNewType,
+    serde::Serialize,
+)]
+pub struct DeliveryId(pub i64);
+
+impl std::fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A delivery as lists show it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Delivery {
-    pub id: i64,
+    pub id: DeliveryId,
     pub event_id: i64,
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub message_id: String,
     pub state: DeliveryState,
     pub attempts: i32,
@@ -78,9 +99,9 @@ impl Delivery {
     /// `before`, only those in `state` when given.
     pub fn for_webhook(
         conn: &mut DbConnection,
-        webhook: i64,
+        webhook: WebhookId,
         state: Option<DeliveryState>,
-        before: Option<i64>,
+        before: Option<DeliveryId>,
         limit: i64,
     ) -> QueryResult<Vec<(Delivery, String)>> {
         let mut query = deliveries::table
@@ -103,8 +124,8 @@ impl Delivery {
     /// Returns 0 when it is still pending.
     pub fn redeliver(
         conn: &mut DbConnection,
-        webhook: i64,
-        id: i64,
+        webhook: WebhookId,
+        id: DeliveryId,
         at: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(
@@ -123,7 +144,11 @@ impl Delivery {
         .execute(conn)
     }
 
-    pub fn exists(conn: &mut DbConnection, webhook: i64, id: i64) -> QueryResult<bool> {
+    pub fn exists(
+        conn: &mut DbConnection,
+        webhook: WebhookId,
+        id: DeliveryId,
+    ) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             deliveries::table
                 .filter(deliveries::id.eq(id))
@@ -136,13 +161,13 @@ impl Delivery {
 /// Everything one attempt needs, read when the delivery is claimed.
 #[derive(Debug, Clone, Queryable)]
 pub struct DeliveryJob {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub message_id: String,
     pub attempts: i32,
     pub event_type: String,
     pub event_created_at: NaiveDateTime,
     pub data: String,
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub url: String,
     pub secret: String,
     pub status: super::WebhookStatus,
@@ -165,7 +190,7 @@ impl DeliveryJob {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = delivery_attempts)]
 pub struct NewAttempt<'a> {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempted_at: NaiveDateTime,
     pub response_status: Option<i32>,
     pub duration_ms: i64,
@@ -195,7 +220,7 @@ impl NewAttempt<'_> {
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Attempt {
     pub id: i64,
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempted_at: NaiveDateTime,
     pub response_status: Option<i32>,
     pub duration_ms: i64,
@@ -206,7 +231,10 @@ pub struct Attempt {
 
 impl Attempt {
     /// The attempts of these deliveries, oldest first: one query for a whole page.
-    pub fn for_deliveries(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Attempt>> {
+    pub fn for_deliveries(
+        conn: &mut DbConnection,
+        ids: &[DeliveryId],
+    ) -> QueryResult<Vec<Attempt>> {
         delivery_attempts::table
             .filter(delivery_attempts::delivery_id.eq_any(ids))
             .order(delivery_attempts::id.asc())
@@ -218,7 +246,7 @@ impl Attempt {
     /// the chart; at most `limit` of the newest.
     pub fn outcomes_since(
         conn: &mut DbConnection,
-        webhook: i64,
+        webhook: WebhookId,
         since: NaiveDateTime,
         limit: i64,
     ) -> QueryResult<Vec<(NaiveDateTime, bool)>> {
@@ -270,12 +298,12 @@ impl Delivery {
         now: NaiveDateTime,
         until: NaiveDateTime,
         limit: i64,
-    ) -> QueryResult<Vec<i64>> {
+    ) -> QueryResult<Vec<DeliveryId>> {
         let due = unclaimed_due(now)
             .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
             .limit(limit)
             .select(deliveries::id);
-        let ids: Vec<i64> = match conn {
+        let ids: Vec<DeliveryId> = match conn {
             DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
             DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
         };
@@ -288,7 +316,7 @@ impl Delivery {
     }
 
     /// What sending these deliveries needs, in one query.
-    pub fn jobs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<DeliveryJob>> {
+    pub fn jobs(conn: &mut DbConnection, ids: &[DeliveryId]) -> QueryResult<Vec<DeliveryJob>> {
         deliveries::table
             .inner_join(webhook_events::table)
             .inner_join(webhooks::table.inner_join(users::table))
@@ -318,7 +346,7 @@ impl Delivery {
     /// Marks these deliveries made, each after one more attempt: one statement for a batch.
     pub fn settle_delivered(
         conn: &mut DbConnection,
-        ids: &[i64],
+        ids: &[DeliveryId],
         at: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)))
@@ -336,7 +364,7 @@ impl Delivery {
     /// claimed again since (the claim ran out) are left to their new holder.
     pub fn release(
         conn: &mut DbConnection,
-        ids: &[i64],
+        ids: &[DeliveryId],
         until: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(
@@ -351,7 +379,7 @@ impl Delivery {
     /// Ends the delivery in `state` after `attempts` attempts, or schedules the next attempt.
     pub fn settle(
         conn: &mut DbConnection,
-        id: i64,
+        id: DeliveryId,
         attempts: i32,
         state: DeliveryState,
         next_attempt_at: Option<NaiveDateTime>,

@@ -15,8 +15,11 @@ pub mod webhook;
 
 pub use api_key::{ActiveKeyListing, ApiKeyRow, NewApiKey, RevokeReason};
 pub use audit_event::{AuditAction, AuditEvent, NewAuditEvent};
+pub use delivery::DeliveryId;
 pub use user::{NewUser, Role, User, UserId};
-pub use webhook::{Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookStatus};
+pub use webhook::{
+    Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookId, WebhookStatus,
+};
 
 /// How each kind of record is stored: the same five queries for contacts, companies and jobs.
 pub trait RecordTable: serde::Serialize + Send + Sized + 'static {

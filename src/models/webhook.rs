@@ -24,11 +24,33 @@ super::text_enum! {
     WebhookStatus { On = "On", Off = "Off" }
 }
 
+/// A webhook's id: its own type, so it cannot be passed where a delivery's or a person's is
+/// meant.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel_derive_newtype::DieselNewType,
+    Serialize,
+)]
+pub struct WebhookId(pub i64);
+
+impl std::fmt::Display for WebhookId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = webhooks)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Webhook {
-    pub id: i64,
+    pub id: WebhookId,
     pub user_id: UserId,
     pub url: String,
     pub entity: Entity,
@@ -98,7 +120,7 @@ impl Webhook {
         conn: &mut DbConnection,
         entity: Entity,
         operation: OperationType,
-    ) -> QueryResult<Vec<i64>> {
+    ) -> QueryResult<Vec<WebhookId>> {
         use crate::db::schema::{api_keys, users};
         webhooks::table
             .inner_join(users::table)
@@ -119,7 +141,7 @@ impl Webhook {
     pub fn find_owned(
         conn: &mut DbConnection,
         user: UserId,
-        id: i64,
+        id: WebhookId,
     ) -> QueryResult<Option<Webhook>> {
         webhooks::table
             .filter(webhooks::id.eq(id))
@@ -132,7 +154,7 @@ impl Webhook {
     pub fn update_owned(
         conn: &mut DbConnection,
         user: UserId,
-        id: i64,
+        id: WebhookId,
         changes: &WebhookChanges,
     ) -> QueryResult<usize> {
         diesel::update(
@@ -147,7 +169,7 @@ impl Webhook {
     /// After a failed attempt: when the webhook started failing (set now if it was not).
     pub fn note_failure(
         conn: &mut DbConnection,
-        id: i64,
+        id: WebhookId,
         at: NaiveDateTime,
     ) -> QueryResult<Option<NaiveDateTime>> {
         diesel::update(
@@ -164,7 +186,7 @@ impl Webhook {
     }
 
     /// After a successful attempt: no longer failing.
-    pub fn note_success(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    pub fn note_success(conn: &mut DbConnection, id: WebhookId) -> QueryResult<usize> {
         diesel::update(
             webhooks::table
                 .find(id)
@@ -175,7 +197,7 @@ impl Webhook {
     }
 
     /// keyport turns a webhook off by itself (410 Gone, failing too long) and says why.
-    pub fn turn_off(conn: &mut DbConnection, id: i64, reason: &str) -> QueryResult<usize> {
+    pub fn turn_off(conn: &mut DbConnection, id: WebhookId, reason: &str) -> QueryResult<usize> {
         diesel::update(webhooks::table.find(id))
             .set((
                 webhooks::status.eq(WebhookStatus::Off),
@@ -184,7 +206,11 @@ impl Webhook {
             .execute(conn)
     }
 
-    pub fn delete_owned(conn: &mut DbConnection, user: UserId, id: i64) -> QueryResult<usize> {
+    pub fn delete_owned(
+        conn: &mut DbConnection,
+        user: UserId,
+        id: WebhookId,
+    ) -> QueryResult<usize> {
         diesel::delete(
             webhooks::table
                 .filter(webhooks::id.eq(id))

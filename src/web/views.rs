@@ -116,7 +116,7 @@ impl WebhookRow {
             (WebhookStatus::Off, _, None) => ("Off", "Off".to_owned()),
         };
         Self {
-            id: hook.id,
+            id: hook.id.0,
             url: hook.url.clone(),
             entity: hook.entity.as_str(),
             operation_type: hook.operation_type.as_str(),

@@ -15,8 +15,8 @@ use crate::AppState;
 use crate::db::now;
 use crate::domain::webhooks::{self, Report};
 use crate::http::error::Error;
-use crate::models::UserId;
 use crate::models::delivery::DeliveryState;
+use crate::models::{DeliveryId, UserId, WebhookId};
 
 #[derive(Deserialize)]
 pub struct ReportQuery {
@@ -77,8 +77,8 @@ pub async fn redeliver(
     state: &AppState,
     me: &SignedIn,
     owner: UserId,
-    id: i64,
-    delivery: i64,
+    id: WebhookId,
+    delivery: DeliveryId,
 ) -> Result<(), Error> {
     let actor = me.actor();
     state
@@ -92,10 +92,10 @@ pub async fn redeliver(
 pub async fn load(
     state: &AppState,
     owner: UserId,
-    id: i64,
+    id: WebhookId,
     query: &ReportQuery,
 ) -> Result<Report, Error> {
-    let (filter, before) = (query.state()?, query.before);
+    let (filter, before) = (query.state()?, query.before.map(DeliveryId));
     Ok(state
         .db
         .run(move |c| webhooks::report(c, owner, id, filter, before))
@@ -136,8 +136,8 @@ pub fn page(
         .map(|(delivery, event_type, attempts)| DeliveryRow {
             redeliver_url: redeliver
                 .filter(|_| delivery.state != DeliveryState::Pending)
-                .map(|(pattern, ids)| fill(pattern, &[ids, &[delivery.id]].concat())),
-            id: delivery.id,
+                .map(|(pattern, ids)| fill(pattern, &[ids, &[delivery.id.0]].concat())),
+            id: delivery.id.0,
             event_type,
             message_id: delivery.message_id,
             state: delivery.state.as_str(),

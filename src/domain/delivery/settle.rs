@@ -11,8 +11,8 @@ use super::Outcome;
 use crate::config::DeliverySettings;
 use crate::db::{DbConnection, now};
 use crate::domain::Result;
-use crate::models::Webhook;
 use crate::models::delivery::{Delivery, DeliveryJob, DeliveryState, NewAttempt};
+use crate::models::{DeliveryId, Webhook, WebhookId};
 
 /// A receiver's Retry-After is honoured up to this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -76,13 +76,13 @@ pub fn settle_batch(
         })
         .collect();
     NewAttempt::insert_all(conn, &attempts)?;
-    let mut hooks: Vec<i64> = made.iter().map(|(job, ..)| job.webhook_id).collect();
+    let mut hooks: Vec<WebhookId> = made.iter().map(|(job, ..)| job.webhook_id).collect();
     hooks.sort_unstable();
     hooks.dedup();
     for hook in hooks {
         Webhook::note_success(conn, hook)?;
     }
-    let ids: Vec<i64> = made.iter().map(|(job, ..)| job.delivery_id).collect();
+    let ids: Vec<DeliveryId> = made.iter().map(|(job, ..)| job.delivery_id).collect();
     Delivery::settle_delivered(conn, &ids, at)?;
     Ok(())
 }
@@ -127,7 +127,7 @@ fn settle_failure(
 /// A webhook that has failed without a success for `span` is turned off, saying why.
 fn turn_off_if_failing_too_long(
     conn: &mut DbConnection,
-    webhook: i64,
+    webhook: WebhookId,
     at: NaiveDateTime,
     span: Duration,
 ) -> Result<()> {

@@ -16,7 +16,7 @@ use super::{Outcome, egress, post, settle};
 use crate::config::DeliverySettings;
 use crate::db::{Db, DbConnection, now, write_transaction};
 use crate::domain::Result;
-use crate::models::delivery::{Delivery, DeliveryJob};
+use crate::models::delivery::{Delivery, DeliveryId, DeliveryJob};
 
 /// How long a claim outlives the attempts it covers, for recording their outcomes.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
@@ -240,21 +240,21 @@ impl Worker {
             Outcome::Delivered { status, .. } => {
                 self.metrics.delivery("delivered");
                 tracing::info!(
-                    delivery = job.delivery_id,
-                    webhook = job.webhook_id,
+                    delivery = job.delivery_id.0,
+                    webhook = job.webhook_id.0,
                     status,
                     "webhook delivered"
                 )
             }
             Outcome::Failed { error, .. } => {
                 self.metrics.delivery("failed");
-                tracing::info!(delivery = job.delivery_id, webhook = job.webhook_id, %error, "webhook attempt failed")
+                tracing::info!(delivery = job.delivery_id.0, webhook = job.webhook_id.0, %error, "webhook attempt failed")
             }
             Outcome::Cancelled => {
                 self.metrics.delivery("cancelled");
                 tracing::info!(
-                    delivery = job.delivery_id,
-                    webhook = job.webhook_id,
+                    delivery = job.delivery_id.0,
+                    webhook = job.webhook_id.0,
                     "webhook delivery cancelled: the webhook, its owner's API Access or its owner's account is off"
                 )
             }
@@ -296,7 +296,7 @@ fn record_and_claim(
     }
     write_transaction(conn, |conn| {
         let mut attempted = Vec::with_capacity(finished.len());
-        let mut unsent: Vec<(NaiveDateTime, i64)> = Vec::new();
+        let mut unsent: Vec<(NaiveDateTime, DeliveryId)> = Vec::new();
         for (claimed, outcome) in finished {
             match outcome {
                 Some(outcome) => attempted.push((claimed.job, outcome)),
@@ -307,7 +307,7 @@ fn record_and_claim(
         // Handed back claim by claim: a claim that ran out may be another instance's now.
         unsent.sort_unstable();
         for claim in unsent.chunk_by(|a, b| a.0 == b.0) {
-            let ids: Vec<i64> = claim.iter().map(|(_, id)| *id).collect();
+            let ids: Vec<DeliveryId> = claim.iter().map(|(_, id)| *id).collect();
             Delivery::release(conn, &ids, claim[0].0)?;
         }
         if room == 0 {

@@ -13,7 +13,7 @@ use crate::domain::api_management::{self, KeyPage, UserDetail};
 use crate::domain::webhooks;
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
-use crate::models::{User, UserId};
+use crate::models::{User, UserId, WebhookId};
 use crate::web::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
 use crate::web::route::fill;
 use crate::web::session::{Admin, SignedIn, Staff};
@@ -195,9 +195,9 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
         .iter()
         .map(|hook| {
             let mut row = WebhookRow::new(hook, key.is_some());
-            row.details_url = Some(fill(urls::WEBHOOK, &[user, hook.id]));
+            row.details_url = Some(fill(urls::WEBHOOK, &[user, hook.id.0]));
             if layout.is_admin() {
-                row.toggle_url = Some(fill(urls::WEBHOOK_STATUS, &[user, hook.id]));
+                row.toggle_url = Some(fill(urls::WEBHOOK_STATUS, &[user, hook.id.0]));
             }
             row
         })
@@ -237,7 +237,9 @@ pub(super) async fn set_webhook_status(
     let admin = me.actor();
     let hook = state
         .db
-        .write(move |c| webhooks::set_status_as_admin(c, &admin, UserId(owner), id, status))
+        .write(move |c| {
+            webhooks::set_status_as_admin(c, &admin, UserId(owner), WebhookId(id), status)
+        })
         .await?;
     Flash::success(format!(
         "Webhook {} turned {}.",

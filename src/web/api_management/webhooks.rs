@@ -7,7 +7,7 @@ use super::urls;
 use crate::AppState;
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
-use crate::models::{Role, UserId};
+use crate::models::{DeliveryId, Role, UserId, WebhookId};
 use crate::web::pages::{html, redirect_after_post};
 use crate::web::route::fill;
 use crate::web::session::{Admin, Staff};
@@ -20,7 +20,7 @@ pub(super) async fn status_page(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, Error> {
     let (PathId(user), PathId(id)) = path.into_inner();
-    let report = webhook_status::load(&state, UserId(user), id, &query).await?;
+    let report = webhook_status::load(&state, UserId(user), WebhookId(id), &query).await?;
     let ids = [user, id];
     let redeliver = (me.user.role == Role::Admin).then_some((urls::REDELIVER, &ids[..]));
     let page = webhook_status::page(
@@ -41,6 +41,13 @@ pub(super) async fn redeliver(
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let (PathId(user), PathId(id), PathId(delivery)) = path.into_inner();
-    webhook_status::redeliver(&state, &me, UserId(user), id, delivery).await?;
+    webhook_status::redeliver(
+        &state,
+        &me,
+        UserId(user),
+        WebhookId(id),
+        DeliveryId(delivery),
+    )
+    .await?;
     Ok(redirect_after_post(&req, &fill(urls::WEBHOOK, &[user, id])))
 }

@@ -14,6 +14,7 @@ use crate::domain;
 use crate::domain::api_access::{self, IssuedKey, Overview};
 use crate::domain::audit::Actor;
 use crate::http::error::Error;
+use crate::models::WebhookId;
 use crate::web::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use crate::web::route::fill;
 use crate::web::session::SignedIn;
@@ -197,8 +198,8 @@ pub(super) fn done(
 
 pub(super) enum Step {
     Show,
-    Reveal(i64),
-    Added(i64),
+    Reveal(WebhookId),
+    Added(WebhookId),
     AddRefused {
         error: String,
         url: String,
@@ -239,7 +240,7 @@ pub(super) fn render(
         .webhooks
         .iter()
         .map(|hook| {
-            let url = |pattern| fill(pattern, &[hook.id]);
+            let url = |pattern| fill(pattern, &[hook.id.0]);
             let mut row = WebhookRow::new(hook, access_on);
             row.toggle_url = Some(url(urls::WEBHOOK_STATUS));
             row.delete_url = Some(url(urls::WEBHOOK_DELETE));

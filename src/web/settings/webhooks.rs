@@ -13,7 +13,7 @@ use crate::domain::api_access::{self, Overview};
 use crate::domain::webhooks::{self, NewSubscription};
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
-use crate::models::{Entity, OperationType, UserId, WebhookStatus};
+use crate::models::{DeliveryId, Entity, OperationType, UserId, WebhookId, WebhookStatus};
 use crate::web::pages::{Flash, html, redirect_after_post};
 use crate::web::route::fill;
 use crate::web::session::SignedIn;
@@ -70,7 +70,11 @@ pub(super) async fn set_status(
     id: web::Path<PathId>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id, status) = (me.user.id, id.into_inner().0, form.into_inner().status);
+    let (owner, id, status) = (
+        me.user.id,
+        WebhookId::from(id.into_inner()),
+        form.into_inner().status,
+    );
     let overview = change_webhook(&state, owner, move |c| {
         webhooks::set_status(c, owner, id, status).map(drop)
     })
@@ -88,7 +92,7 @@ pub(super) async fn delete(
     req: HttpRequest,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner().0);
+    let (owner, id) = (me.user.id, WebhookId::from(id.into_inner()));
     let actor = me.actor();
     let overview = change_webhook(&state, owner, move |c| webhooks::delete(c, &actor, id)).await?;
     done(&req, &me, overview, Flash::success("Webhook deleted."))
@@ -101,7 +105,7 @@ pub(super) async fn reveal_secret(
     req: HttpRequest,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
-    let (owner, id) = (me.user.id, id.into_inner().0);
+    let (owner, id) = (me.user.id, WebhookId::from(id.into_inner()));
     let overview = change_webhook(&state, owner, move |c| {
         webhooks::get(c, owner, id).map(drop)
     })
@@ -130,15 +134,15 @@ pub(super) async fn status_page(
     id: web::Path<PathId>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, Error> {
-    let id = id.into_inner().0;
+    let id = WebhookId::from(id.into_inner());
     let report = webhook_status::load(&state, me.user.id, id, &query).await?;
     let page = webhook_status::page(
         &me,
         report,
         &query,
-        fill(urls::WEBHOOK, &[id]),
+        fill(urls::WEBHOOK, &[id.0]),
         (urls::API_ACCESS.to_owned(), "API Access"),
-        Some((urls::REDELIVER, &[id])),
+        Some((urls::REDELIVER, &[id.0])),
     )?;
     html(&page)
 }
@@ -150,7 +154,8 @@ pub(super) async fn redeliver(
     path: web::Path<(PathId, PathId)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let (PathId(id), PathId(delivery)) = path.into_inner();
+    let (id, delivery) = path.into_inner();
+    let (id, delivery) = (WebhookId::from(id), DeliveryId::from(delivery));
     webhook_status::redeliver(&state, &me, me.user.id, id, delivery).await?;
-    Ok(redirect_after_post(&req, &fill(urls::WEBHOOK, &[id])))
+    Ok(redirect_after_post(&req, &fill(urls::WEBHOOK, &[id.0])))
 }
