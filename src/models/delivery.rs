@@ -57,25 +57,9 @@ impl NewDelivery<'_> {
     }
 }
 
-/// A delivery's id: its own type, so it cannot be passed where a webhook's is meant.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    diesel_derive_newtype::DieselNewType,
-    serde::Serialize,
-)]
-pub struct DeliveryId(pub i64);
-
-impl std::fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A delivery's id.
+    DeliveryId
 }
 
 /// A delivery as lists show it.

@@ -112,6 +112,34 @@ pub(crate) fn utc<S: serde::Serializer>(
     )
 }
 
+/// A table's id as its own type (stored as BIGINT, shown and serialized as the number), so
+/// one kind of id cannot be passed where another is meant.
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            diesel_derive_newtype::DieselNewType,
+            serde::Serialize,
+        )]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use id_type;
+
 /// An enum stored as text (with a CHECK constraint in the migrations), readable and writable on
 /// every backend through `String`'s own conversions.
 macro_rules! text_enum {

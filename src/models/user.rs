@@ -5,25 +5,10 @@ use serde::Serialize;
 use crate::db::DbConnection;
 use crate::db::schema::{user_search_terms, users};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    diesel_derive_newtype::DieselNewType,
-    Serialize,
-    utoipa::ToSchema,
-)]
-pub struct UserId(pub i64);
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+// A person's id. (No doc comment: it would become the OpenAPI schema's description.)
+super::id_type! {
+    #[derive(utoipa::ToSchema)]
+    UserId
 }
 
 super::text_enum! {

@@ -24,26 +24,9 @@ super::text_enum! {
     WebhookStatus { On = "On", Off = "Off" }
 }
 
-/// A webhook's id: its own type, so it cannot be passed where a delivery's or a person's is
-/// meant.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    diesel_derive_newtype::DieselNewType,
-    Serialize,
-)]
-pub struct WebhookId(pub i64);
-
-impl std::fmt::Display for WebhookId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A webhook's id.
+    WebhookId
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
