@@ -136,11 +136,14 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Job>) {
         DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c),
     };
     if let Err(e) = begun {
-        let failure = format!("cannot begin a write: {e}");
-        answer_all(group_answers(conn, group, false), Some(&failure));
+        // Dropping the jobs unrun answers each writer that the database is unavailable.
+        tracing::error!(error = %e, writes = group.len(), "cannot begin a group of writes");
         return;
     }
-    let answers = group_answers(conn, group, true);
+    let answers: Vec<Answer> = group
+        .into_iter()
+        .map(|job| in_savepoint(conn, job))
+        .collect();
     let committed = <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
     match committed {
         Ok(()) => answer_all(answers, None),
@@ -153,43 +156,26 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Job>) {
     }
 }
 
-/// Runs each job in its own savepoint (or, when the transaction could not begin, not at all).
-fn group_answers(conn: &mut DbConnection, group: Vec<Job>, begun: bool) -> Vec<Answer> {
-    let mut answers = Vec::with_capacity(group.len());
-    for job in group {
-        if !begun {
-            answers.push(skipped(job));
-            continue;
-        }
-        let manager = <DbConnection as Connection>::TransactionManager::begin_transaction;
-        if manager(conn).is_err() {
-            answers.push(skipped(job));
-            continue;
-        }
-        // A panicking write loses only its own savepoint, not the group.
-        let ran = catch_unwind(AssertUnwindSafe(|| job(conn)));
-        let (ok, answer) = match ran {
-            Ok(ran) => ran,
-            Err(_) => (false, Box::new(|_: Option<&str>| {}) as Answer),
-        };
-        let settled = if ok {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
-        } else {
-            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
-        };
-        if let Err(e) = settled {
-            tracing::error!(error = %e, "a write's savepoint could not be settled");
-        }
-        answers.push(answer);
+/// Runs one job in its own savepoint: kept if it succeeded, rolled back if it failed or
+/// panicked (a panic loses only its own savepoint, not the group).
+fn in_savepoint(conn: &mut DbConnection, job: Job) -> Answer {
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    if let Err(e) = Manager::begin_transaction(conn) {
+        tracing::error!(error = %e, "cannot begin a write's savepoint");
+        // Dropped unrun: its writer hears that the database is unavailable.
+        return Box::new(|_: Option<&str>| {});
     }
-    answers
-}
-
-/// A job that will not run: dropping it drops its reply channel, which its writer reads as
-/// the database being unavailable.
-fn skipped(job: Job) -> Answer {
-    drop(job);
-    Box::new(|_: Option<&str>| {})
+    let (ok, answer) = catch_unwind(AssertUnwindSafe(|| job(conn)))
+        .unwrap_or_else(|_| (false, Box::new(|_: Option<&str>| {}) as Answer));
+    let settled = if ok {
+        Manager::commit_transaction(conn)
+    } else {
+        Manager::rollback_transaction(conn)
+    };
+    if let Err(e) = settled {
+        tracing::error!(error = %e, "a write's savepoint could not be settled");
+    }
+    answer
 }
 
 fn answer_all(answers: Vec<Answer>, failure: Option<&str>) {

@@ -15,7 +15,7 @@ use reqwest::Method;
 use reqwest::cookie::CookieStore;
 use serde_json::{Value, json};
 
-use crate::support::{Browser, PASSWORD, TestApp, TestUser};
+use crate::support::{Browser, PASSWORD, TestApp, TestUser, csrf_token_in};
 
 mod access;
 mod addresses;
@@ -224,13 +224,6 @@ async fn webhook(app: &TestApp, key: &str, url: &str) -> i64 {
     hook["id"].as_i64().expect("webhook id")
 }
 
-fn token_in(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = body.find(marker).expect("a token on the page") + marker.len();
-    let end = body[start..].find('"').expect("end of the token") + start;
-    body[start..end].to_owned()
-}
-
 /// Signs in with a raw client, copies its cookies, then signs out.
 async fn copied_cookie_after_sign_out(app: &TestApp, email: &str) -> String {
     let jar = Arc::new(reqwest::cookie::Jar::default());
@@ -240,7 +233,7 @@ async fn copied_cookie_after_sign_out(app: &TestApp, email: &str) -> String {
         .build()
         .expect("client");
     let page = client.get(app.url("/login")).send().await.expect("GET");
-    let token = token_in(&page.text().await.expect("body"));
+    let token = csrf_token_in(&page.text().await.expect("body")).expect("a token on the page");
     let signed_in = client
         .post(app.url("/login"))
         .form(&[
@@ -260,7 +253,7 @@ async fn copied_cookie_after_sign_out(app: &TestApp, email: &str) -> String {
         .expect("ascii")
         .to_owned();
     let page = client.get(app.url("/settings")).send().await.expect("GET");
-    let token = token_in(&page.text().await.expect("body"));
+    let token = csrf_token_in(&page.text().await.expect("body")).expect("a token on the page");
     let out = client
         .post(app.url("/logout"))
         .form(&[("csrf_token", &token)])
