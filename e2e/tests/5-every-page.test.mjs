@@ -83,7 +83,10 @@ test("the keyboard alone enables, copies and regenerates a key", async () => {
   const email = createUser("user", "Kim Keys");
   const page = await (await context(browser, { js: true })).newPage();
   await page.goto("/login");
-  await page.keyboard.type(email); // the email field has focus when the page opens
+  // The email field has focus when the page opens; wait for it before typing, or the first
+  // keys can land before the browser has applied autofocus.
+  await page.waitForFunction(() => document.activeElement?.getAttribute("name") === "email");
+  await page.keyboard.type(email);
   await page.keyboard.press("Tab");
   await page.keyboard.type("correct horse battery staple");
   await page.keyboard.press("Enter");
