@@ -44,17 +44,7 @@ async fn webhook_json(app: &TestApp, key: &str, id: i64) -> Value {
 }
 
 async fn create_contact(app: &TestApp, key: &str, first_name: &str) -> Value {
-    let (status, contact) = app
-        .api()
-        .call(
-            key,
-            Method::POST,
-            "/api/v1/contacts",
-            Some(json!({"first_name": first_name, "last_name": "Webhook"})),
-        )
-        .await;
-    assert_eq!(status, 201);
-    contact
+    app.api().create_contact(key, first_name, "Webhook").await
 }
 
 fn delivery_states(app: &TestApp, webhook_id: i64) -> Vec<(String, i32)> {
@@ -282,16 +272,10 @@ async fn a_disabled_owners_webhooks_receive_nothing_until_enabled_again() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start(&[]);
     let (owner, owner_key) = app.user_with_key("Dee Departed").await;
-    let (status, hook) = app
+    let hook = app
         .api()
-        .call(
-            &owner_key,
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": receiver.url(), "entity": "Contact", "operation_type": "Create"})),
-        )
+        .create_webhook(&owner_key, &receiver.url(), "Contact", "Create")
         .await;
-    assert_eq!(status, 201, "{hook}");
     let hook_id = hook["id"].as_i64().expect("id");
     let (_, writer) = app.user_with_key("Wes Writer").await;
     let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");

@@ -2,8 +2,7 @@
 //! unit (checked by `systemd-analyze verify`, then run twice) behind its nginx configuration,
 //! over TLS; and its backup and restore commands for the backend under test.
 //!
-//! Runs `systemd-analyze`, `nginx` and `openssl`; installs Debian's package for the first two
-//! when the machine lacks them.
+//! Runs `systemd-analyze`, `nginx` and `openssl` (`tests/tools` installs what is missing).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -87,34 +86,17 @@ fn the_environment_table_names_every_setting_of_keyport_serve() {
     assert!(read_elsewhere.is_subset(&in_table));
 }
 
-/// The path of `program`, installing Debian's `package` first on a machine that lacks it (as a
-/// fresh one does), so that `cargo test` alone runs these tests there too.
+/// The path of `program`; a machine that lacks it fails the test with what to install
+/// (`tests/tools`, which the README's test command runs first, installs it).
 fn tool(program: &str, package: &str) -> String {
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let find = || {
-        ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
-            .iter()
-            .map(|dir| Path::new(dir).join(program))
-            .find(|path| path.exists())
-    };
-    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = find() {
-        return path.display().to_string();
-    }
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    // The package lists may be empty on a new machine: read them only if the first try fails.
-    let installed = apt(&["install", "-y", "-q", package])
-        || (apt(&["update", "-q"]) && apt(&["install", "-y", "-q", package]));
-    find().map(|path| path.display().to_string()).unwrap_or_else(|| {
-        panic!("{program} is missing and `apt-get install {package}` did not provide it (installed: {installed})")
-    })
+    ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(program))
+        .find(|path| path.exists())
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| {
+            panic!("{program} is missing: run tests/tools, or `apt-get install {package}`")
+        })
 }
 
 /// A child process (nginx) stopped when the test ends.

@@ -39,16 +39,15 @@ async fn eight_writers_for_20_seconds_meet_no_locked_database_and_no_server_erro
             .post("/settings/api-access/enable", &[])
             .await
             .shown_key();
-        let (status, hook) = app
+        let hook = app
             .api()
-            .call(
+            .create_webhook(
                 &key,
-                reqwest::Method::POST,
-                "/api/v1/webhooks",
-                Some(json!({"url": format!("https://hooks.example.com/{n}"), "entity": "Job", "operation_type": "Update"})),
+                &format!("https://hooks.example.com/{n}"),
+                "Job",
+                "Update",
             )
             .await;
-        assert_eq!(status, 201);
         people.push((user, Arc::new(browser), hook["id"].as_i64().expect("id")));
     }
     let ids: Vec<_> = people.iter().map(|(user, _, _)| user.id).collect();
@@ -209,16 +208,9 @@ async fn a_backup_of_a_live_database_restores_every_row() {
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("Bea Backup").await;
     for n in 0..50 {
-        let (status, _) = app
-            .api()
-            .call(
-                &key,
-                reqwest::Method::POST,
-                "/api/v1/contacts",
-                Some(json!({"first_name": format!("Kept {n}"), "last_name": "Row"})),
-            )
+        app.api()
+            .create_contact(&key, &format!("Kept {n}"), "Row")
             .await;
-        assert_eq!(status, 201);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("copy.db");

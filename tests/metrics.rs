@@ -49,24 +49,9 @@ async fn metrics_count_requests_by_route_key_checks_by_outcome_and_read_the_queu
         404
     );
     // A subscribed change queues one delivery; this server has no worker, so it stays due.
-    let (status, _) = api
-        .call(
-            &key,
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": "https://hooks.example.com/m", "entity": "Contact", "operation_type": "Create"})),
-        )
+    api.create_webhook(&key, "https://hooks.example.com/m", "Contact", "Create")
         .await;
-    assert_eq!(status, 201);
-    let (status, _) = api
-        .call(
-            &key,
-            Method::POST,
-            "/api/v1/contacts",
-            Some(json!({"first_name": "Queued", "last_name": "Once"})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    let _ = api.create_contact(&key, "Queued", "Once").await;
 
     // As if it had been made 90 s ago and been due since.
     app.with_conn(|c| {

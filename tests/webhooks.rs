@@ -28,10 +28,9 @@ async fn a_user_manages_their_own_webhooks_and_only_theirs() {
     let (_, key) = app.user_with_key("Wen Webhooks").await;
     let (_, other_key) = app.user_with_key("Otto Other").await;
 
-    let (status, created) = api
-        .call(&key, Method::POST, "/api/v1/webhooks", Some(json!({"url": "https://hooks.example.com/in", "entity": "Contact", "operation_type": "Create"})))
+    let created = api
+        .create_webhook(&key, "https://hooks.example.com/in", "Contact", "Create")
         .await;
-    assert_eq!(status, 201, "{created}");
     assert_eq!(created["status"], "On");
     assert_eq!(created["entity"], "Contact");
     assert_eq!(created["operation_type"], "Create");
@@ -127,10 +126,14 @@ async fn a_change_queues_one_delivery_per_sending_webhook_in_its_own_transaction
         let api = &api;
         let subscriber_key = &subscriber_key;
         async move {
-            let (status, hook) = api
-                .call(subscriber_key, Method::POST, "/api/v1/webhooks", Some(json!({"url": "https://hooks.example.com/in", "entity": entity, "operation_type": operation})))
+            let hook = api
+                .create_webhook(
+                    subscriber_key,
+                    "https://hooks.example.com/in",
+                    entity,
+                    operation,
+                )
                 .await;
-            assert_eq!(status, 201);
             hook["id"].as_i64().expect("id")
         }
     };

@@ -112,12 +112,11 @@ impl Error {
             "keyport cannot reach its database right now. Try again in a moment.",
         )
     }
-    /// A page that needs a signed-in user: browsers go to the sign-in page and come back.
-    pub fn sign_in_required(return_to: &str) -> Self {
-        let mut e = Self::unauthorized("Sign in to continue.");
-        let next: String = url_encode(return_to);
-        e.redirect = Some(format!("/login?next={next}"));
-        e
+    /// Browsers are sent to `location` instead of being shown the error (JSON clients still
+    /// read it): a page that needs a signed-in user sends them to sign in and back.
+    pub fn redirecting_to(mut self, location: String) -> Self {
+        self.redirect = Some(location);
+        self
     }
 }
 
@@ -129,12 +128,6 @@ fn wait_text(secs: u64) -> String {
         (secs.div_ceil(60), "minute")
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-fn url_encode(text: &str) -> String {
-    serde_urlencoded::to_string([("", text)])
-        .map(|s| s.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }
 
 impl std::fmt::Display for Error {

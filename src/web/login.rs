@@ -6,14 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{Layout, html, html_status, redirect};
-use super::{device_cookie, session, settings};
+use super::session::{self, LOGIN};
+use super::{device_cookie, settings};
 use crate::AppState;
 use crate::domain::{self, accounts};
 use crate::http::error::Error;
 use crate::web::password_attempts::{SIGN_IN_GUESSING, password_attempt};
-
-/// The sign-in page (`http::error` sends browsers to it, with `next`).
-pub const LOGIN: &str = "/login";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))

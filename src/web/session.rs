@@ -22,6 +22,8 @@ use crate::web::password_attempts::{PASSWORD_GUESSING, password_attempt};
 
 /// The session cookie's name (`__Host-keyport_session` behind TLS).
 pub const COOKIE: &str = "keyport_session";
+/// The sign-in page; a page that needs a signed-in user sends browsers there with `next`.
+pub const LOGIN: &str = "/login";
 const USER_ID: &str = "user_id";
 /// When the session signed in (Unix seconds): the absolute timeout counts from here.
 const SIGNED_IN_AT: &str = "signed_in_at";
@@ -217,7 +219,7 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let Some(id) = session.get::<i64>(USER_ID)? else {
-                return Err(Error::sign_in_required(&return_to));
+                return Err(sign_in_required(&return_to));
             };
             // However active, a session ends this long after signing in.
             let signed_in_at = session.get::<i64>(SIGNED_IN_AT)?.unwrap_or(0);
@@ -243,7 +245,7 @@ impl FromRequest for SignedIn {
                 }
                 _ => {
                     session.purge();
-                    Err(Error::sign_in_required(&return_to))
+                    Err(sign_in_required(&return_to))
                 }
             }
         })
@@ -253,6 +255,12 @@ impl FromRequest for SignedIn {
 /// Where to come back to after signing in: this page, without any API key. The address goes
 /// into `next=`, the sign-in form and the access log, so a key in a link must not ride along:
 /// a parameter named `api_key`, or holding a key, is dropped; a path holding one is not kept.
+/// Sign in, then come back to `return_to`.
+fn sign_in_required(return_to: &str) -> Error {
+    let next = serde_urlencoded::to_string([("next", return_to)]).unwrap_or_default();
+    Error::unauthorized("Sign in to continue.").redirecting_to(format!("{LOGIN}?{next}"))
+}
+
 fn return_to(req: &HttpRequest) -> String {
     let decoded = |text: &str| {
         percent_encoding::percent_decode_str(&text.replace('+', " "))

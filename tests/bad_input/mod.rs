@@ -211,16 +211,10 @@ async fn sign_in(app: &TestApp, role: Role, name: &str) -> (TestUser, Browser) {
 }
 
 async fn webhook(app: &TestApp, key: &str, url: &str) -> i64 {
-    let (status, hook) = app
+    let hook = app
         .api()
-        .call(
-            key,
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
-        )
+        .create_webhook(key, url, "Contact", "Create")
         .await;
-    assert_eq!(status, 201, "{hook}");
     hook["id"].as_i64().expect("webhook id")
 }
 
@@ -297,16 +291,9 @@ async fn world() -> World {
         .await
         .shown_key();
     let other_hook = webhook(&app, &other_key, "https://hooks.example.com/otto").await;
-    let (status, _) = app
-        .api()
-        .call(
-            &other_key,
-            Method::POST,
-            "/api/v1/contacts",
-            Some(json!({"first_name": "Queued", "last_name": "Delivery"})),
-        )
+    app.api()
+        .create_contact(&other_key, "Queued", "Delivery")
         .await;
-    assert_eq!(status, 201);
     let other_delivery = app.with_conn(|c| {
         deliveries::table
             .filter(deliveries::webhook_id.eq(other_hook))

@@ -292,6 +292,44 @@ impl Api {
         (status, json)
     }
 
+    /// A record made through the API with `key`, which must be made (201): its JSON.
+    pub async fn created(
+        &self,
+        key: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, made) = self
+            .call(key, reqwest::Method::POST, path, Some(body))
+            .await;
+        assert_eq!(status, 201, "POST {path}: {made}");
+        made
+    }
+
+    /// A contact, as a program makes one.
+    pub async fn create_contact(
+        &self,
+        key: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> serde_json::Value {
+        let body = serde_json::json!({"first_name": first_name, "last_name": last_name});
+        self.created(key, "/api/v1/contacts", body).await
+    }
+
+    /// A webhook for one event (`entity` and `operation_type` as the form names them).
+    pub async fn create_webhook(
+        &self,
+        key: &str,
+        url: &str,
+        entity: &str,
+        operation_type: &str,
+    ) -> serde_json::Value {
+        let body =
+            serde_json::json!({"url": url, "entity": entity, "operation_type": operation_type});
+        self.created(key, "/api/v1/webhooks", body).await
+    }
+
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }

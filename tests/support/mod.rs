@@ -252,16 +252,10 @@ impl TestApp {
     /// A user who subscribes `url` to Contact Create; returns their key and the webhook.
     pub async fn subscriber(&self, url: &str) -> (String, serde_json::Value) {
         let (_, key) = self.user_with_key("Sue Subscriber").await;
-        let (status, hook) = self
+        let hook = self
             .api()
-            .call(
-                &key,
-                reqwest::Method::POST,
-                "/api/v1/webhooks",
-                Some(serde_json::json!({"url": url, "entity": "Contact", "operation_type": "Create"})),
-            )
+            .create_webhook(&key, url, "Contact", "Create")
             .await;
-        assert_eq!(status, 201, "{hook}");
         (key, hook)
     }
 

@@ -109,5 +109,5 @@ pub(super) async fn sign_out_everywhere(
     me.session.clear();
     me.session.renew();
     Flash::success("You have been signed out everywhere, including here.").set(&me.session)?;
-    Ok(redirect(crate::web::login::LOGIN))
+    Ok(redirect(crate::web::session::LOGIN))
 }
