@@ -40,6 +40,8 @@ pub enum KeyVerification {
     /// Well-formed, but no active key has that hash (unknown, regenerated, turned off or
     /// cleared), or its owner's account is turned off.
     Rejected,
+    /// A known key past its expiry.
+    Expired,
     /// In the address, on an instance that refuses keys there.
     QueryKeyRefused,
     /// Two different keys in one request: refused with 400.
@@ -53,6 +55,7 @@ impl KeyVerification {
             Self::Missing => "missing",
             Self::Malformed => "malformed",
             Self::Rejected => "rejected",
+            Self::Expired => "expired",
             Self::QueryKeyRefused => "query_key_refused",
             Self::Several => "several_keys",
         }

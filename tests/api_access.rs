@@ -218,23 +218,23 @@ async fn twenty_concurrent_regenerates_leave_exactly_one_active_key() {
     assert_eq!(working, 1);
 }
 
+/// Names are unique among a user's live keys: the database, not only the code, says so.
 #[actix_web::test]
-async fn the_database_refuses_a_second_active_key() {
+async fn the_database_refuses_a_second_live_key_with_the_same_name() {
     use keyport::models::NewApiKey;
     let app = TestApp::spawn().await;
     let user = app.create_user(Role::User, "Dora Database");
     let insert = |hash: [u8; 32]| {
         app.with_conn(|c| {
             NewApiKey {
-                user_id: user.id,
                 prefix: "kp_test00",
                 key_hash: &hash,
-                created_at: keyport::db::now(),
+                ..NewApiKey::default_key(user.id, keyport::db::now())
             }
             .insert(c)
         })
     };
-    insert([1; 32]).expect("the first active key");
-    let second = insert([2; 32]).expect_err("a second active key must be refused");
+    insert([1; 32]).expect("the first key named Default");
+    let second = insert([2; 32]).expect_err("a second live key named Default must be refused");
     assert!(keyport::db::is_unique_violation(&second), "{second:?}");
 }

@@ -1,8 +1,9 @@
 //! Advanced Settings → API Management.
 
 use keyport::db::{now, write_transaction};
+use keyport::models::api_key::Revocation;
 use keyport::models::user::normalize;
-use keyport::models::{ApiKeyRow, NewApiKey, NewUser, RevokeReason, Role, UserId};
+use keyport::models::{ApiKeyRow, NewApiKey, NewUser, RevokeReason, Role, User, UserId};
 
 use crate::support::{Page, TestApp};
 
@@ -56,20 +57,18 @@ fn seed(app: &TestApp, count: usize) -> Vec<(i64, String)> {
                 }
                 let key_hash = *blake3::hash(email.as_bytes()).as_bytes();
                 NewApiKey {
-                    user_id: user.id,
                     prefix: "kp_bulk00",
                     key_hash: &key_hash,
-                    created_at: now(),
+                    ..NewApiKey::default_key(user.id, now())
                 }
                 .insert(c)?;
+                User::set_api_access(c, user.id, Some(now()))?;
                 if n % 5 == 0 {
+                    User::set_api_access(c, user.id, None)?;
                     ApiKeyRow::revoke_active(
                         c,
                         user.id,
-                        RevokeReason::TurnedOff,
-                        user.id,
-                        None,
-                        now(),
+                        &Revocation::new(RevokeReason::TurnedOff, user.id, None, now()),
                     )?;
                 } else {
                     active.push((user.id.0, email));

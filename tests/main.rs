@@ -17,6 +17,7 @@ mod deploy;
 mod docs;
 mod faults;
 mod instances;
+mod keys;
 mod metrics;
 mod pages;
 mod properties;

@@ -9,8 +9,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::domain::api_access;
+use crate::domain::api_access::{self, CallerKey, KeyCheck};
 use crate::domain::keys::ApiKey;
+use crate::domain::scopes::Scope;
 use crate::http::client_address::client_ip;
 use crate::http::error::Error;
 use crate::metrics::KeyVerification;
@@ -20,14 +21,20 @@ pub const HEADER: &str = "X-Api-Key";
 const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, as Authorization: Bearer, or as the api_key query parameter.";
 const QUERY_KEYS_OFF: &str = "Keys in the address are turned off on this keyport: send the key as X-Api-Key or Authorization: Bearer.";
 
-/// The user whose active key authenticated this request.
+/// The user whose active key authenticated this request, and that key.
 pub struct ApiCaller {
     pub user: User,
+    pub key: CallerKey,
     /// Where the call came from, for the audit trail.
     pub ip: Option<String>,
 }
 
 impl ApiCaller {
+    /// Refuses the call with 403 and the scope it needs, when the key lacks it.
+    pub fn require(&self, scope: Scope) -> Result<(), Error> {
+        Ok(self.key.access.require(scope)?)
+    }
+
     pub fn actor(&self) -> crate::domain::audit::Actor {
         crate::domain::audit::Actor {
             id: self.user.id,
@@ -108,13 +115,11 @@ impl FromRequest for ApiCaller {
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let counted = |outcome| state.metrics.key_verification(outcome);
-            let key = match presented {
-                Some(Presented::Header(key)) => ApiKey::parse(&key),
-                Some(Presented::Query(_)) if !state.settings.allow_query_keys => {
-                    counted(KeyVerification::QueryKeyRefused);
-                    return Err(Error::unauthorized(QUERY_KEYS_OFF));
+            let (key, in_link) = match presented {
+                Some(Presented::Header(key)) => (ApiKey::parse(&key), None),
+                Some(Presented::Query(key)) => {
+                    (ApiKey::parse(&key), Some(state.settings.allow_query_keys))
                 }
-                Some(Presented::Query(key)) => ApiKey::parse(&key),
                 Some(Presented::Several) => {
                     counted(KeyVerification::Several);
                     return Err(Error::bad_request(SEVERAL_KEYS));
@@ -129,17 +134,32 @@ impl FromRequest for ApiCaller {
                 return Err(Error::unauthorized(UNAUTHORIZED));
             };
             let seen_from = ip.clone();
-            let user = state
+            let check = state
                 .db
-                .run(move |c| api_access::authenticate(c, &key, seen_from.as_deref()))
+                .run(move |c| api_access::authenticate(c, &key, seen_from.as_deref(), in_link))
                 .await?;
-            counted(if user.is_some() {
-                KeyVerification::Valid
-            } else {
-                KeyVerification::Rejected
-            });
-            user.map(|user| ApiCaller { user, ip })
-                .ok_or_else(|| Error::unauthorized(UNAUTHORIZED))
+            match check {
+                KeyCheck::Valid(user, key) => {
+                    counted(KeyVerification::Valid);
+                    Ok(ApiCaller { user, key, ip })
+                }
+                KeyCheck::Refused => {
+                    counted(KeyVerification::Rejected);
+                    Err(Error::unauthorized(UNAUTHORIZED))
+                }
+                KeyCheck::Expired(at) => {
+                    counted(KeyVerification::Expired);
+                    Err(Error::unauthorized(format!(
+                        "this API key expired at {}",
+                        at.and_utc()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )))
+                }
+                KeyCheck::QueryKeysOff => {
+                    counted(KeyVerification::QueryKeyRefused);
+                    Err(Error::unauthorized(QUERY_KEYS_OFF))
+                }
+            }
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, get};
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -13,18 +14,37 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(me);
 }
 
-/// The user whose key made the call.
+/// The user whose key made the call, and the key.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
+    pub key: MeKey,
+}
+
+/// The key that made the call.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeKey {
+    pub id: i64,
+    /// The name its owner gave it (`Default` for the key Enable API Access makes).
+    pub name: String,
+    /// Its first characters, as the portal lists it.
+    pub prefix: String,
+    /// What it may do: `contacts:read`, `jobs:write`, … (`write` includes `read`).
+    #[schema(example = json!(["contacts:write", "jobs:read"]))]
+    pub scopes: Vec<String>,
+    /// When it stops working; `null`: never.
+    #[serde(serialize_with = "crate::models::utc_or_null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 /// Who the key belongs to
 ///
-/// The user whose API key made the call. A quick way to check that a key works.
+/// The user whose API key made the call, and the key: its name, scopes and expiry. A quick
+/// way to check that a key works. Needs no scope.
 #[utoipa::path(
     tag = "Account",
     operation_id = "get_me",
@@ -35,7 +55,7 @@ pub struct Me {
 )]
 #[get("/me")]
 async fn me(caller: ApiCaller) -> HttpResponse {
-    let user = caller.user;
+    let (user, key) = (caller.user, caller.key);
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Me {
@@ -43,5 +63,12 @@ async fn me(caller: ApiCaller) -> HttpResponse {
             email: user.email,
             name: user.name,
             role: user.role,
+            key: MeKey {
+                id: key.id,
+                scopes: key.access.scope_names(),
+                name: key.name,
+                prefix: key.prefix,
+                expires_at: key.expires_at,
+            },
         })
 }

@@ -144,7 +144,8 @@ async fn delete<R: Record>(
 macro_rules! record_endpoints {
     (
         $module:ident, $R:ty, $Fields:ty, $New:ident, $tag:literal, $one:literal, $many:literal,
-        $list:literal, $item:literal, missing = [$($missing:tt)*], update_404 = $update_404:literal
+        $list:literal, $item:literal, missing = [$($missing:tt)*], update_404 = $update_404:literal,
+        resource = $resource:expr, read = $read:literal, write = $write:literal
     ) => {
         pub mod $module {
             use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -158,6 +159,7 @@ macro_rules! record_endpoints {
             use crate::api::body::Object;
             use crate::http::openapi::{BodyErrors, ErrorBody, KeyErrors};
             use crate::http::error::Error;
+            use crate::domain::scopes::Scope;
 
             pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 cfg.service(list)
@@ -170,6 +172,7 @@ macro_rules! record_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = concat!("list_", stringify!($module)),
+                security(("api_key_header" = [$read]), ("bearer" = [$read]), ("api_key_query" = [$read])),
                 summary = concat!("List ", $many),
                 description = concat!("A page of ", $many, ", oldest first. Follow `next_after` for the next page."),
                 params(PageQuery),
@@ -182,15 +185,17 @@ macro_rules! record_endpoints {
             #[get($list)]
             async fn list(
                 state: web::Data<AppState>,
-                _: ApiCaller,
+                caller: ApiCaller,
                 query: web::Query<PageQuery>,
             ) -> Result<HttpResponse, Error> {
+                caller.require(Scope::read($resource))?;
                 super::list::<$R>(state, query).await
             }
 
             #[utoipa::path(
                 tag = $tag,
                 operation_id = concat!("create_", stringify!($module)),
+                security(("api_key_header" = [$write]), ("bearer" = [$write]), ("api_key_query" = [$write])),
                 summary = concat!("Create a ", $one),
                 description = concat!("Creates a ", $one, " and sends it to the webhooks subscribed to its creation."),
                 request_body = $New,
@@ -206,12 +211,14 @@ macro_rules! record_endpoints {
                 caller: ApiCaller,
                 fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
+                caller.require(Scope::write($resource))?;
                 super::create::<$R>(state, caller, fields.0).await
             }
 
             #[utoipa::path(
                 tag = $tag,
                 operation_id = concat!("get_", stringify!($module)),
+                security(("api_key_header" = [$read]), ("bearer" = [$read]), ("api_key_query" = [$read])),
                 summary = concat!("Get a ", $one),
                 params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
                 responses(
@@ -223,15 +230,17 @@ macro_rules! record_endpoints {
             #[get($item)]
             async fn show(
                 state: web::Data<AppState>,
-                _: ApiCaller,
+                caller: ApiCaller,
                 id: web::Path<crate::http::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
+                caller.require(Scope::read($resource))?;
                 super::show::<$R>(state, id.into_inner().0).await
             }
 
             #[utoipa::path(
                 tag = $tag,
                 operation_id = concat!("update_", stringify!($module)),
+                security(("api_key_header" = [$write]), ("bearer" = [$write]), ("api_key_query" = [$write])),
                 summary = concat!("Change a ", $one),
                 description = "Changes the fields sent and leaves the others; `null` clears an optional field. The change is sent to the webhooks subscribed to updates.",
                 params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
@@ -249,12 +258,14 @@ macro_rules! record_endpoints {
                 id: web::Path<crate::http::path_id::PathId>,
                 fields: Object<$Fields>,
             ) -> Result<HttpResponse, Error> {
+                caller.require(Scope::write($resource))?;
                 super::update::<$R>(state, caller, id.into_inner().0, fields.0).await
             }
 
             #[utoipa::path(
                 tag = $tag,
                 operation_id = concat!("delete_", stringify!($module)),
+                security(("api_key_header" = [$write]), ("bearer" = [$write]), ("api_key_query" = [$write])),
                 summary = concat!("Delete a ", $one),
                 description = concat!("Deletes the ", $one, "; the webhooks subscribed to deletions receive it as it was."),
                 params(("id" = i64, Path, description = concat!("The ", $one, "'s id"))),
@@ -270,6 +281,7 @@ macro_rules! record_endpoints {
                 caller: ApiCaller,
                 id: web::Path<crate::http::path_id::PathId>,
             ) -> Result<HttpResponse, Error> {
+                caller.require(Scope::write($resource))?;
                 super::delete::<$R>(state, caller, id.into_inner().0).await
             }
         }
@@ -292,7 +304,10 @@ record_endpoints!(
         body = ErrorBody
     ),],
     update_404 =
-        "There is no contact with this id, or `company_id` names no company (then `field` says so)"
+        "There is no contact with this id, or `company_id` names no company (then `field` says so)",
+    resource = crate::domain::scopes::Resource::Contacts,
+    read = "contacts:read",
+    write = "contacts:write"
 );
 record_endpoints!(
     companies,
@@ -305,7 +320,10 @@ record_endpoints!(
     "/companies",
     "/companies/{id}",
     missing = [],
-    update_404 = "There is no company with this id"
+    update_404 = "There is no company with this id",
+    resource = crate::domain::scopes::Resource::Companies,
+    read = "companies:read",
+    write = "companies:write"
 );
 record_endpoints!(
     jobs,
@@ -323,5 +341,8 @@ record_endpoints!(
         body = ErrorBody
     ),],
     update_404 =
-        "There is no job with this id, or `company_id` names no company (then `field` says so)"
+        "There is no job with this id, or `company_id` names no company (then `field` says so)",
+    resource = crate::domain::scopes::Resource::Jobs,
+    read = "jobs:read",
+    write = "jobs:write"
 );

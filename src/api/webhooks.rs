@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::auth::ApiCaller;
 use super::body::Object;
 use crate::AppState;
+use crate::domain::scopes::{Resource, Scope};
 use crate::domain::webhooks::{self, NewSubscription, SubscriptionChanges};
 use crate::http::error::Error;
 use crate::http::openapi::{BodyErrors, ErrorBody, KeyErrors};
@@ -66,6 +67,7 @@ impl From<Webhook> for WebhookJson {
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "list_webhooks",
+    security(("api_key_header" = ["webhooks:read"]), ("bearer" = ["webhooks:read"]), ("api_key_query" = ["webhooks:read"])),
     responses(
         (status = 200, description = "Every webhook of the key's owner", body = WebhookList),
         KeyErrors,
@@ -73,6 +75,7 @@ impl From<Webhook> for WebhookJson {
 )]
 #[get("/webhooks")]
 async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, Error> {
+    caller.require(Scope::read(Resource::Webhooks))?;
     let owner = caller.user.id;
     let hooks = state.db.run(move |c| webhooks::list(c, owner)).await?;
     let data = hooks.into_iter().map(WebhookJson::from).collect();
@@ -83,6 +86,7 @@ async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpRespo
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "get_webhook",
+    security(("api_key_header" = ["webhooks:read"]), ("bearer" = ["webhooks:read"]), ("api_key_query" = ["webhooks:read"])),
     params(("id" = i64, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook", body = WebhookJson),
@@ -96,6 +100,7 @@ async fn show(
     caller: ApiCaller,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
+    caller.require(Scope::read(Resource::Webhooks))?;
     let (owner, id) = (caller.user.id, WebhookId::from(id.into_inner()));
     let hook = state.db.run(move |c| webhooks::get(c, owner, id)).await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(hook)))
@@ -107,6 +112,7 @@ async fn show(
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "create_webhook",
+    security(("api_key_header" = ["webhooks:write"]), ("bearer" = ["webhooks:write"]), ("api_key_query" = ["webhooks:write"])),
     request_body = NewSubscription,
     responses(
         (status = 201, description = "The new webhook, with its signing secret", body = WebhookJson),
@@ -119,6 +125,7 @@ async fn create(
     caller: ApiCaller,
     body: Object<NewSubscription>,
 ) -> Result<HttpResponse, Error> {
+    caller.require(Scope::write(Resource::Webhooks))?;
     let (actor, new) = (caller.actor(), body.0);
     let allow_private = state.delivery.webhook_allow_private;
     let hook = state
@@ -138,6 +145,7 @@ async fn create(
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "update_webhook",
+    security(("api_key_header" = ["webhooks:write"]), ("bearer" = ["webhooks:write"]), ("api_key_query" = ["webhooks:write"])),
     params(("id" = i64, Path, description = "The webhook's id")),
     request_body = SubscriptionChanges,
     responses(
@@ -153,6 +161,7 @@ async fn update(
     id: web::Path<PathId>,
     body: Object<SubscriptionChanges>,
 ) -> Result<HttpResponse, Error> {
+    caller.require(Scope::write(Resource::Webhooks))?;
     let (owner, id, changes) = (caller.user.id, WebhookId::from(id.into_inner()), body.0);
     let allow_private = state.delivery.webhook_allow_private;
     let hook = state
@@ -168,6 +177,7 @@ async fn update(
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "delete_webhook",
+    security(("api_key_header" = ["webhooks:write"]), ("bearer" = ["webhooks:write"]), ("api_key_query" = ["webhooks:write"])),
     params(("id" = i64, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -181,6 +191,7 @@ async fn delete(
     caller: ApiCaller,
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
+    caller.require(Scope::write(Resource::Webhooks))?;
     let (actor, id) = (caller.actor(), WebhookId::from(id.into_inner()));
     state
         .db

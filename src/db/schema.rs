@@ -1,6 +1,19 @@
 // One schema for both backends: only types in the SQLite/PostgreSQL common subset.
 
 diesel::table! {
+    key_policy (id) {
+        id -> Integer,
+        max_lifetime_days -> Nullable<Integer>,
+        require_expiry -> Bool,
+        max_keys_per_user -> Integer,
+        allow_query_keys -> Bool,
+        who_may_enable -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         email -> Text,
@@ -10,6 +23,8 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        api_access_at -> Nullable<Timestamp>,
+        api_access_allowed -> Bool,
     }
 }
 
@@ -24,8 +39,14 @@ diesel::table! {
     api_keys (id) {
         id -> BigInt,
         user_id -> BigInt,
+        name -> Text,
         prefix -> Text,
         key_hash -> Binary,
+        access -> Text,
+        scopes -> Text,
+        expires_at -> Nullable<Timestamp>,
+        retires_at -> Nullable<Timestamp>,
+        replaces -> Nullable<BigInt>,
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,

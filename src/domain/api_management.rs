@@ -1,19 +1,20 @@
 //! API Management: what admins and support staff see of everyone's API Access.
 
 use super::api_access::{self, ApiAccess};
+use super::key_policy::{self, KeyPolicy};
 use super::{Error, Result};
 use crate::db::DbConnection;
-use crate::models::api_key::UserSummary;
 use crate::models::user::normalize;
-use crate::models::{ApiKeyRow, AuditEvent, User, UserId, Webhook};
+use crate::models::{AccessListing, ApiKeyRow, AuditEvent, User, UserId, Webhook};
 
 pub const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH_CHARS: usize = 254;
 const HISTORY_ROWS: i64 = 20;
 
-/// One page of users with API Access on: newest key first, or in term order for a search.
+/// One page of people with API Access on: most recently turned on first, or in term order
+/// for a search.
 pub struct KeyPage {
-    pub rows: Vec<(ApiKeyRow, UserSummary)>,
+    pub rows: Vec<AccessListing>,
     /// The cursor for the next page, when there is one.
     pub next_after: Option<i64>,
 }
@@ -34,8 +35,8 @@ pub fn normalize_search(q: Option<&str>) -> Result<Option<String>> {
 pub fn list(conn: &mut DbConnection, search: Option<&str>, after: Option<i64>) -> Result<KeyPage> {
     let limit = PAGE_SIZE + 1;
     let mut rows = match search {
-        Some(search) => ApiKeyRow::search_active(conn, search, after.map(UserId), limit)?,
-        None => ApiKeyRow::list_active(conn, after, limit)?,
+        Some(search) => AccessListing::search(conn, search, after.map(UserId), limit)?,
+        None => AccessListing::list(conn, after.map(UserId), limit)?,
     };
     if rows.len() as i64 <= PAGE_SIZE {
         return Ok(KeyPage {
@@ -44,10 +45,8 @@ pub fn list(conn: &mut DbConnection, search: Option<&str>, after: Option<i64>) -
         });
     }
     rows.truncate(PAGE_SIZE as usize);
-    // The cursor is the last key in the list, or the last user in a search.
-    let next_after = rows
-        .last()
-        .map(|(key, user)| if search.is_some() { user.id.0 } else { key.id });
+    // The cursor is the last person on the page.
+    let next_after = rows.last().map(|row| row.user.id.0);
     Ok(KeyPage { rows, next_after })
 }
 
@@ -55,6 +54,7 @@ pub fn list(conn: &mut DbConnection, search: Option<&str>, after: Option<i64>) -
 pub struct UserDetail {
     pub user: User,
     pub access: ApiAccess,
+    pub policy: KeyPolicy,
     pub keys: Vec<ApiKeyRow>,
     pub audit: Vec<(AuditEvent, Option<String>)>,
     pub webhooks: Vec<Webhook>,
@@ -64,6 +64,7 @@ pub fn user_detail(conn: &mut DbConnection, id: UserId) -> Result<UserDetail> {
     let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
     Ok(UserDetail {
         access: api_access::state(conn, id)?,
+        policy: key_policy::current(conn)?,
         keys: ApiKeyRow::history_for_user(conn, id, HISTORY_ROWS)?,
         audit: AuditEvent::for_subject(conn, id, HISTORY_ROWS)?,
         webhooks: Webhook::for_user(conn, id)?,

@@ -2,14 +2,17 @@
 
 pub mod accounts;
 pub mod api_access;
+pub mod api_keys;
 pub mod api_management;
 pub mod audit;
 pub mod delivery;
 pub mod demo;
 pub mod fields;
+pub mod key_policy;
 pub mod keys;
 pub mod outbox;
 pub mod records;
+pub mod scopes;
 pub mod seed;
 pub mod setup;
 pub mod sign_in_limits;
@@ -34,6 +37,12 @@ pub enum Error {
     /// A field refers to something that does not exist (a 404, as JSON:API answers it).
     #[error("{field}: {reason}")]
     MissingReference { field: &'static str, reason: String },
+    /// Not allowed to the one asking (a role, the key policy).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The key lacks the scope the call needs.
+    #[error("{message}")]
+    ScopeRequired { message: String, scope: String },
     #[error("wrong email or password")]
     BadCredentials,
     /// The right password for an account an admin has turned off.

@@ -8,7 +8,7 @@ use super::keys::{ApiKey, webhook_secret};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::user::normalize;
 use crate::models::{
-    Entity, NewApiKey, NewUser, NewWebhook, OperationType, Role, UserId, WebhookStatus,
+    Entity, NewApiKey, NewUser, NewWebhook, OperationType, Role, User, UserId, WebhookStatus,
 };
 
 const FIRST: &[&str] = &[
@@ -125,14 +125,14 @@ pub fn people(
                 .zip(&hashes)
                 .zip(&user_ids)
                 .map(|((key, hash), user_id)| NewApiKey {
-                    user_id: *user_id,
                     prefix: key.prefix(),
                     key_hash: hash,
-                    created_at: at,
+                    ..NewApiKey::default_key(*user_id, at)
                 })
                 .collect();
             if !key_rows.is_empty() {
                 NewApiKey::insert_all(conn, &key_rows)?;
+                User::turn_on_api_access(conn, &user_ids, at)?;
             }
             let hook_rows: Vec<NewWebhook> = hooks
                 .iter()

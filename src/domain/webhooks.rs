@@ -233,7 +233,7 @@ pub fn report(
     before: Option<DeliveryId>,
 ) -> Result<Report> {
     let webhook = get(conn, owner, id)?;
-    let access_on = crate::models::ApiKeyRow::active_for_user(conn, owner)?.is_some();
+    let access_on = super::api_access::is_on(conn, owner)?;
     let mut page = Delivery::for_webhook(conn, id, state, before, DELIVERIES_PAGE + 1)?;
     let next_before = if page.len() as i64 > DELIVERIES_PAGE {
         page.truncate(DELIVERIES_PAGE as usize);

@@ -18,13 +18,15 @@ pub struct Error {
     pub status: StatusCode,
     pub message: String,
     /// Where to send a browser instead of showing a page (sign-in required).
-    redirect: Option<String>,
+    redirect: Option<Box<str>>,
     /// The input field that is wrong, for programs (`{"error": …, "field": …}`).
     field: Option<&'static str>,
     /// Seconds until a throttled client may try again (`Retry-After`).
     retry_after: Option<u64>,
     /// The methods a path takes, on a 405 (`Allow`).
-    allow: Option<String>,
+    allow: Option<Box<str>>,
+    /// The scope a key lacks, on a 403 (`{"error": …, "required_scope": "contacts:write"}`).
+    required_scope: Option<Box<str>>,
 }
 
 impl Error {
@@ -36,6 +38,7 @@ impl Error {
             field: None,
             retry_after: None,
             allow: None,
+            required_scope: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -69,7 +72,7 @@ impl Error {
             StatusCode::METHOD_NOT_ALLOWED,
             format!("This endpoint accepts {allow}."),
         );
-        e.allow = Some(allow);
+        e.allow = Some(allow.into());
         e
     }
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -115,7 +118,7 @@ impl Error {
     /// Browsers are sent to `location` instead of being shown the error (JSON clients still
     /// read it): a page that needs a signed-in user sends them to sign in and back.
     pub fn redirecting_to(mut self, location: String) -> Self {
-        self.redirect = Some(location);
+        self.redirect = Some(location.into());
         self
     }
 }
@@ -153,11 +156,12 @@ impl Error {
             ));
         }
         if let Some(allow) = &self.allow {
-            res.insert_header((header::ALLOW, allow.as_str()));
+            res.insert_header((header::ALLOW, allow.as_ref()));
         }
         let mut res = res.json(ErrorBody {
             error: self.message.clone(),
             field: self.field.map(str::to_owned),
+            required_scope: self.required_scope.as_deref().map(str::to_owned),
             request_id: super::request_id::current(),
         });
         self.set_retry_after(&mut res);
@@ -232,7 +236,7 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         if let Some(location) = &self.redirect {
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location.as_str()))
+                .insert_header((header::LOCATION, location.as_ref()))
                 .finish();
         }
         self.json()
@@ -253,6 +257,12 @@ impl From<domain::Error> for Error {
             domain::Error::MissingReference { field, reason } => {
                 let mut error = Error::not_found_with(format!("{field}: {reason}"));
                 error.field = Some(field);
+                error
+            }
+            domain::Error::Forbidden(m) => Error::new(StatusCode::FORBIDDEN, m),
+            domain::Error::ScopeRequired { message, scope } => {
+                let mut error = Error::new(StatusCode::FORBIDDEN, message);
+                error.required_scope = Some(scope.into());
                 error
             }
             domain::Error::BadCredentials => Error::unauthorized("Wrong email or password."),

@@ -26,6 +26,10 @@ pub struct ErrorBody {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// On a 403 for a key's scopes: the scope the call needs (`contacts:write`).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<String>,
     /// This request's id (also in the `X-Request-Id` header): quote it when reporting a problem.
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,9 +43,12 @@ pub enum KeyErrors {
     /// A query parameter is not known, or not valid, or the request carries two different keys
     #[response(status = 400)]
     BadQuery(ErrorBody),
-    /// No valid API key
+    /// No valid API key, or the key expired (the message says when)
     #[response(status = 401)]
     Unauthorized(ErrorBody),
+    /// The key lacks the scope this operation needs; `required_scope` names it
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
     /// Too many requests with an invalid key from this address; `Retry-After` says when to try again
     #[response(status = 429)]
     Throttled(ErrorBody),
@@ -54,9 +61,12 @@ pub enum BodyErrors {
     /// A query parameter is not known or not valid, the body is not JSON, or the request carries two different keys
     #[response(status = 400)]
     BadQuery(ErrorBody),
-    /// No valid API key
+    /// No valid API key, or the key expired (the message says when)
     #[response(status = 401)]
     Unauthorized(ErrorBody),
+    /// The key lacks the scope this operation needs; `required_scope` names it
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
     /// Too many requests with an invalid key from this address; `Retry-After` says when to try again
     #[response(status = 429)]
     Throttled(ErrorBody),

@@ -7,7 +7,43 @@ use crate::db::schema::{api_keys, users};
 
 super::text_enum! {
     /// Why a key stopped working. Revoked keys stay as history.
-    RevokeReason { Regenerated = "regenerated", TurnedOff = "turned_off", Cleared = "cleared" }
+    RevokeReason {
+        Regenerated = "regenerated",
+        TurnedOff = "turned_off",
+        Cleared = "cleared",
+        Retired = "retired",
+        Deleted = "deleted",
+        Expired = "expired",
+    }
+}
+
+/// Why, when and by whom keys stop working.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = api_keys, treat_none_as_null = true)]
+pub struct Revocation<'a> {
+    pub revoked_at: NaiveDateTime,
+    pub revoked_by: UserId,
+    pub revoked_reason: RevokeReason,
+    pub revoked_note: Option<&'a str>,
+}
+
+impl<'a> Revocation<'a> {
+    pub fn new(reason: RevokeReason, by: UserId, note: Option<&'a str>, at: NaiveDateTime) -> Self {
+        Revocation {
+            revoked_at: at,
+            revoked_by: by,
+            revoked_reason: reason,
+            revoked_note: note,
+        }
+    }
+}
+
+/// The name of the key that Enable API Access makes.
+pub const DEFAULT_NAME: &str = "Default";
+
+super::text_enum! {
+    /// What a key may do: everything its owner may, read everything, or the `scopes` listed.
+    KeyAccess { Full = "full", Read = "read", Custom = "custom" }
 }
 
 /// A key as the portal shows it: never the secret, only its identifying prefix.
@@ -17,7 +53,16 @@ super::text_enum! {
 pub struct ApiKeyRow {
     pub id: i64,
     pub user_id: UserId,
+    pub name: String,
     pub prefix: String,
+    pub access: KeyAccess,
+    /// With `Custom` access: `contacts:write jobs:read`.
+    pub scopes: String,
+    pub expires_at: Option<NaiveDateTime>,
+    /// Regenerated with a grace time: the key works until then.
+    pub retires_at: Option<NaiveDateTime>,
+    /// The key this one replaced when it was regenerated with a grace time.
+    pub replaces: Option<i64>,
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
@@ -31,25 +76,33 @@ pub struct ApiKeyRow {
 #[diesel(table_name = api_keys)]
 pub struct NewApiKey<'a> {
     pub user_id: UserId,
+    pub name: &'a str,
     pub prefix: &'a str,
     pub key_hash: &'a [u8],
+    pub access: KeyAccess,
+    pub scopes: &'a str,
+    pub expires_at: Option<NaiveDateTime>,
+    pub replaces: Option<i64>,
     pub created_at: NaiveDateTime,
 }
 
-/// The part of a user that lists show beside a key.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-pub struct UserSummary {
-    pub id: UserId,
-    pub name: String,
-    pub email: String,
-}
-
-/// One row of API Management: an active key and its owner.
-pub type ActiveKeyListing = (ApiKeyRow, UserSummary);
-
 impl NewApiKey<'_> {
+    /// The key Enable API Access makes: `Default`, full access, no expiry (prefix and hash
+    /// still to fill in).
+    pub fn default_key(user_id: UserId, created_at: NaiveDateTime) -> Self {
+        NewApiKey {
+            user_id,
+            name: DEFAULT_NAME,
+            prefix: "",
+            key_hash: &[],
+            access: KeyAccess::Full,
+            scopes: "",
+            expires_at: None,
+            replaces: None,
+            created_at,
+        }
+    }
+
     /// Inserts many keys in one statement (seeding at scale).
     pub fn insert_all(conn: &mut DbConnection, keys: &[NewApiKey]) -> QueryResult<usize> {
         crate::on_backend!(conn, |c| diesel::insert_into(api_keys::table)
@@ -58,32 +111,117 @@ impl NewApiKey<'_> {
     }
 
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<ApiKeyRow> {
-        diesel::insert_into(api_keys::table)
+        // (`returning` with a Selectable does not reach through diesel's MultiConnection.)
+        let id: i64 = diesel::insert_into(api_keys::table)
             .values(self)
-            .returning((
-                api_keys::id,
-                api_keys::user_id,
-                api_keys::prefix,
-                api_keys::created_at,
-                api_keys::last_used_at,
-                api_keys::last_used_ip,
-                api_keys::revoked_at,
-                api_keys::revoked_by,
-                api_keys::revoked_reason,
-                api_keys::revoked_note,
-            ))
-            .get_result(conn)
+            .returning(api_keys::id)
+            .get_result(conn)?;
+        api_keys::table
+            .find(id)
+            .select(ApiKeyRow::as_select())
+            .first(conn)
     }
 }
 
 impl ApiKeyRow {
+    /// The user's newest key that is not revoked (the only one, in the seed's story).
     pub fn active_for_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<Self>> {
         api_keys::table
             .filter(api_keys::user_id.eq(user))
             .filter(api_keys::revoked_at.is_null())
+            .order(api_keys::id.desc())
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The user's keys that are not revoked and not past their grace time, oldest first
+    /// (expired ones included: the list shows them as Expired).
+    pub fn live_for_user(
+        conn: &mut DbConnection,
+        user: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Vec<Self>> {
+        api_keys::table
+            .filter(api_keys::user_id.eq(user))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(
+                api_keys::retires_at
+                    .is_null()
+                    .or(api_keys::retires_at.gt(at)),
+            )
+            .order(api_keys::id.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// One of the user's keys, revoked or not.
+    pub fn find_for_user(
+        conn: &mut DbConnection,
+        user: UserId,
+        id: i64,
+    ) -> QueryResult<Option<Self>> {
+        api_keys::table
+            .filter(api_keys::user_id.eq(user))
+            .filter(api_keys::id.eq(id))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Revokes one key if it is not revoked yet; returns whether it did.
+    pub fn revoke(conn: &mut DbConnection, id: i64, revocation: &Revocation) -> QueryResult<bool> {
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq(id))
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(revocation)
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Starts a key's grace time, if it is live and not retiring already; returns whether it
+    /// did.
+    pub fn start_retiring(
+        conn: &mut DbConnection,
+        id: i64,
+        until: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq(id))
+                .filter(api_keys::revoked_at.is_null())
+                .filter(api_keys::retires_at.is_null()),
+        )
+        .set(api_keys::retires_at.eq(until))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Marks the user's keys that expired or finished retiring by `at` as revoked, so that
+    /// their names may be used again and they leave the list.
+    pub fn revoke_lapsed(
+        conn: &mut DbConnection,
+        user: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let lapsed = api_keys::table
+            .filter(api_keys::user_id.eq(user))
+            .filter(api_keys::revoked_at.is_null());
+        let expired = diesel::update(lapsed.filter(api_keys::expires_at.le(at)))
+            .set((
+                api_keys::revoked_at.eq(api_keys::expires_at),
+                api_keys::revoked_reason.eq(RevokeReason::Expired),
+            ))
+            .execute(conn)?;
+        let retired = diesel::update(lapsed.filter(api_keys::retires_at.le(at)))
+            .set((
+                api_keys::revoked_at.eq(api_keys::retires_at),
+                api_keys::revoked_reason.eq(RevokeReason::Retired),
+            ))
+            .execute(conn)?;
+        Ok(expired + retired)
     }
 
     /// Every key the user has had, newest first.
@@ -116,27 +254,42 @@ impl ApiKeyRow {
             .optional()
     }
 
-    /// Revokes the user's active key, if there is one; returns how many keys it revoked.
+    /// Revokes every key of the user that is not revoked yet; returns how many.
     pub fn revoke_active(
         conn: &mut DbConnection,
         user: UserId,
-        reason: RevokeReason,
-        by: UserId,
-        note: Option<&str>,
-        at: NaiveDateTime,
+        revocation: &Revocation,
     ) -> QueryResult<usize> {
         diesel::update(
             api_keys::table
                 .filter(api_keys::user_id.eq(user))
                 .filter(api_keys::revoked_at.is_null()),
         )
-        .set((
-            api_keys::revoked_at.eq(at),
-            api_keys::revoked_by.eq(by),
-            api_keys::revoked_reason.eq(reason),
-            api_keys::revoked_note.eq(note),
-        ))
+        .set(revocation)
         .execute(conn)
+    }
+
+    /// Live keys that will still work `longer` from `at` (or never expire), oldest first,
+    /// with their owners.
+    pub fn living_longer_than(
+        conn: &mut DbConnection,
+        longer: chrono::Duration,
+        at: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<(Self, crate::models::UserSummary)>> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::retires_at.is_null())
+            .filter(
+                api_keys::expires_at
+                    .is_null()
+                    .or(api_keys::expires_at.gt(at + longer)),
+            )
+            .order(api_keys::id.asc())
+            .limit(limit)
+            .select((Self::as_select(), crate::models::UserSummary::as_select()))
+            .load(conn)
     }
 
     pub fn record_use(
@@ -148,77 +301,5 @@ impl ApiKeyRow {
         diesel::update(api_keys::table.find(id))
             .set((api_keys::last_used_at.eq(at), api_keys::last_used_ip.eq(ip)))
             .execute(conn)
-    }
-
-    /// Users with API Access on, newest key first, after the key `after`. Walks the partial
-    /// index of active keys, so a page costs the same at any depth and any table size.
-    pub fn list_active(
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-    ) -> QueryResult<Vec<ActiveKeyListing>> {
-        let mut query = api_keys::table
-            .inner_join(users::table)
-            .filter(api_keys::revoked_at.is_null())
-            .select((Self::as_select(), UserSummary::as_select()))
-            .order(api_keys::id.desc())
-            .limit(limit)
-            .into_boxed();
-        if let Some(after) = after {
-            query = query.filter(api_keys::id.lt(after));
-        }
-        query.load(conn)
-    }
-
-    /// Users with API Access on who have a search term starting with `search` (already
-    /// normalised), in term order, after the user `after`. Each user is listed once, under their
-    /// first matching term. Walks the term index in order: a page costs the same however many
-    /// users match.
-    pub fn search_active(
-        conn: &mut DbConnection,
-        search: &str,
-        after: Option<UserId>,
-        limit: i64,
-    ) -> QueryResult<Vec<ActiveKeyListing>> {
-        use crate::db::schema::user_search_terms as terms;
-        let upper = format!("{search}\u{10FFFF}");
-        let in_range = |term: terms::term| term.ge(search.to_owned()).and(term.lt(upper.clone()));
-        // Where the previous page ended: the term its last user was listed under.
-        let cursor = match after {
-            Some(user) => terms::table
-                .filter(terms::user_id.eq(user))
-                .filter(in_range(terms::term))
-                .select(diesel::dsl::min(terms::term))
-                .first::<Option<String>>(conn)?
-                .map(|term| (term, user)),
-            None => None,
-        };
-        let lower = cursor
-            .as_ref()
-            .map_or_else(|| search.to_owned(), |(term, _)| term.clone());
-        let earlier = diesel::alias!(crate::db::schema::user_search_terms as earlier);
-        let mut query = terms::table
-            .inner_join(
-                api_keys::table.on(api_keys::user_id
-                    .eq(terms::user_id)
-                    .and(api_keys::revoked_at.is_null())),
-            )
-            .inner_join(users::table.on(users::id.eq(terms::user_id)))
-            // One lower bound, so the index range starts at the cursor, not at the first match.
-            .filter(terms::term.ge(lower).and(terms::term.lt(upper.clone())))
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                earlier
-                    .filter(earlier.field(terms::user_id).eq(terms::user_id))
-                    .filter(earlier.field(terms::term).ge(search.to_owned()))
-                    .filter(earlier.field(terms::term).lt(terms::term)),
-            )))
-            .select((Self::as_select(), UserSummary::as_select()))
-            .order((terms::term.asc(), terms::user_id.asc()))
-            .limit(limit)
-            .into_boxed();
-        if let Some((term, user)) = cursor {
-            query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
-        }
-        query.load(conn)
     }
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use super::user::UserId;
 use super::webhook::{Entity, OperationType, WebhookId};
 use crate::db::DbConnection;
-use crate::db::schema::{api_keys, deliveries, delivery_attempts, users, webhook_events, webhooks};
+use crate::db::schema::{deliveries, delivery_attempts, users, webhook_events, webhooks};
 
 super::text_enum! {
     /// Where a delivery stands: waiting for its next attempt, delivered, or given up on.
@@ -155,8 +155,8 @@ pub struct DeliveryJob {
     pub url: String,
     pub secret: String,
     pub status: super::WebhookStatus,
-    /// The owner's active key, if their API Access is on.
-    pub owner_key: Option<i64>,
+    /// Since when the owner's API Access is on, if it is.
+    pub owner_api_access_at: Option<NaiveDateTime>,
     /// When the owner's account was turned off, if it is.
     pub owner_disabled_at: Option<NaiveDateTime>,
 }
@@ -166,7 +166,7 @@ impl DeliveryJob {
     /// and their account is not turned off (someone who has left receives nothing).
     pub fn sends(&self) -> bool {
         self.status == super::WebhookStatus::On
-            && self.owner_key.is_some()
+            && self.owner_api_access_at.is_some()
             && self.owner_disabled_at.is_none()
     }
 }
@@ -304,11 +304,6 @@ impl Delivery {
         deliveries::table
             .inner_join(webhook_events::table)
             .inner_join(webhooks::table.inner_join(users::table))
-            .left_join(
-                api_keys::table.on(api_keys::user_id
-                    .eq(webhooks::user_id)
-                    .and(api_keys::revoked_at.is_null())),
-            )
             .filter(deliveries::id.eq_any(ids))
             .select((
                 deliveries::id,
@@ -321,7 +316,7 @@ impl Delivery {
                 webhooks::url,
                 webhooks::secret,
                 webhooks::status,
-                api_keys::id.nullable(),
+                users::api_access_at,
                 users::disabled_at,
             ))
             .load(conn)

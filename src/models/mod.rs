@@ -1,21 +1,25 @@
 //! One file per table: the row struct, its `New*`, and its queries. Models return diesel's
 //! `QueryResult`; they know nothing of HTTP.
 
+pub mod access_listing;
 pub mod api_key;
 pub mod audit_event;
 pub mod company;
 pub mod contact;
 pub mod delivery;
 pub mod job;
+pub mod key_policy;
 pub mod session;
 pub mod setup_token;
 pub mod sign_in_limit;
 pub mod user;
 pub mod webhook;
 
-pub use api_key::{ActiveKeyListing, ApiKeyRow, NewApiKey, RevokeReason};
+pub use access_listing::{AccessListing, UserSummary};
+pub use api_key::{ApiKeyRow, KeyAccess, NewApiKey, RevokeReason};
 pub use audit_event::{AuditAction, AuditEvent, NewAuditEvent};
 pub use delivery::DeliveryId;
+pub use key_policy::{KeyPolicyRow, WhoMayEnable};
 pub use user::{NewUser, Role, User, UserId};
 pub use webhook::{
     Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookId, WebhookStatus,
@@ -110,6 +114,17 @@ pub(crate) fn utc<S: serde::Serializer>(
         &t.and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     )
+}
+
+/// An optional time in JSON: as `utc`, or `null`.
+pub(crate) fn utc_or_null<S: serde::Serializer>(
+    t: &Option<chrono::NaiveDateTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => utc(t, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// A table's id as its own type (stored as BIGINT, shown and serialized as the number), so

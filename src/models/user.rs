@@ -37,6 +37,10 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// Set while an admin has the account turned off.
     pub disabled_at: Option<NaiveDateTime>,
+    /// API Access is on since then; off when empty. Keys live under it.
+    pub api_access_at: Option<NaiveDateTime>,
+    /// Under the key policy "only people an admin has allowed", this person may turn it on.
+    pub api_access_allowed: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -53,18 +57,15 @@ pub struct NewUser<'a> {
 impl NewUser<'_> {
     /// Inserts the user and the words API Management finds them by.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<User> {
-        let user: User = diesel::insert_into(users::table)
+        // (`returning` with a Selectable does not reach through diesel's MultiConnection.)
+        let id: UserId = diesel::insert_into(users::table)
             .values(self)
-            .returning((
-                users::id,
-                users::email,
-                users::name,
-                users::password_hash,
-                users::role,
-                users::created_at,
-                users::disabled_at,
-            ))
+            .returning(users::id)
             .get_result(conn)?;
+        let user = users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)?;
         for term in search_terms(self.email, self.name) {
             diesel::insert_into(user_search_terms::table)
                 .values((
@@ -168,6 +169,38 @@ impl User {
     ) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set(users::disabled_at.eq(disabled_at))
+            .execute(conn)
+    }
+
+    /// Turns API Access on (since `at`) or off (`None`).
+    pub fn set_api_access(
+        conn: &mut DbConnection,
+        id: UserId,
+        at: Option<NaiveDateTime>,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::api_access_at.eq(at))
+            .execute(conn)
+    }
+
+    /// Turns API Access on for many people at once (seeding at scale).
+    pub fn turn_on_api_access(
+        conn: &mut DbConnection,
+        ids: &[UserId],
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.filter(users::id.eq_any(ids)))
+            .set(users::api_access_at.eq(at))
+            .execute(conn)
+    }
+
+    pub fn set_api_access_allowed(
+        conn: &mut DbConnection,
+        id: UserId,
+        allowed: bool,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::api_access_allowed.eq(allowed))
             .execute(conn)
     }
 

@@ -104,14 +104,10 @@ impl Webhook {
         entity: Entity,
         operation: OperationType,
     ) -> QueryResult<Vec<WebhookId>> {
-        use crate::db::schema::{api_keys, users};
+        use crate::db::schema::users;
         webhooks::table
             .inner_join(users::table)
-            .inner_join(
-                api_keys::table.on(api_keys::user_id
-                    .eq(webhooks::user_id)
-                    .and(api_keys::revoked_at.is_null())),
-            )
+            .filter(users::api_access_at.is_not_null())
             .filter(users::disabled_at.is_null())
             .filter(webhooks::entity.eq(entity))
             .filter(webhooks::operation_type.eq(operation))

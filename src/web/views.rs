@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 
 use super::pages::{ago, exact};
+use crate::db::now;
 use crate::domain::api_access::ApiAccess;
+use crate::domain::api_keys::{self, KeyState};
+use crate::domain::scopes::Access;
 use crate::models::{ApiKeyRow, RevokeReason, Webhook, WebhookStatus};
 
 #[derive(serde::Serialize)]
@@ -24,38 +27,85 @@ impl From<&NaiveDateTime> for When {
 /// A key as pages show it: never the secret.
 #[derive(serde::Serialize)]
 pub struct KeyView {
+    pub id: i64,
+    pub name: String,
     pub prefix: String,
+    /// "Full access", "Read-only", "Contacts: write, Jobs: read".
+    pub access: String,
     pub created: When,
+    pub expires: Option<When>,
     pub last_used: Option<When>,
     pub last_used_ip: String,
+    /// `Active`, `Retiring`, `Expired`, or why it stopped.
+    pub state: &'static str,
+    /// Until when a Retiring key works.
+    pub retires: Option<When>,
     pub revoked: Option<When>,
     pub revoked_reason: &'static str,
     pub revoked_note: String,
 }
 
+impl KeyView {
+    pub fn is_retiring(&self) -> bool {
+        self.retires.is_some() && self.state == "Retiring"
+    }
+}
+
 impl From<&ApiKeyRow> for KeyView {
     fn from(row: &ApiKeyRow) -> Self {
+        let revoked_reason = match row.revoked_reason {
+            Some(RevokeReason::Regenerated) => "Replaced by Regenerate New Key",
+            Some(RevokeReason::TurnedOff) => "API Access turned off",
+            Some(RevokeReason::Cleared) => "Cleared by an admin",
+            Some(RevokeReason::Retired) => "Retired after Regenerate New Key",
+            Some(RevokeReason::Deleted) => "Deleted",
+            Some(RevokeReason::Expired) => "Expired",
+            None => "Active",
+        };
+        let state = match api_keys::state_of(row, now()) {
+            KeyState::Active => "Active",
+            KeyState::Retiring(_) => "Retiring",
+            KeyState::Expired => "Expired",
+            KeyState::Revoked if row.revoked_at.is_none() => "Retired after Regenerate New Key",
+            KeyState::Revoked => revoked_reason,
+        };
         Self {
+            id: row.id,
+            name: row.name.clone(),
             prefix: row.prefix.clone(),
+            access: Access::from_columns(row.access, &row.scopes).label(),
             created: When::from(&row.created_at),
+            expires: row.expires_at.as_ref().map(When::from),
             last_used: row.last_used_at.as_ref().map(When::from),
             last_used_ip: row.last_used_ip.clone().unwrap_or_default(),
+            state,
+            retires: row.retires_at.as_ref().map(When::from),
             revoked: row.revoked_at.as_ref().map(When::from),
-            revoked_reason: match row.revoked_reason {
-                Some(RevokeReason::Regenerated) => "Replaced by Regenerate New Key",
-                Some(RevokeReason::TurnedOff) => "API Access turned off",
-                Some(RevokeReason::Cleared) => "Cleared by an admin",
-                None => "Active",
-            },
+            revoked_reason,
             revoked_note: row.revoked_note.clone().unwrap_or_default(),
         }
     }
 }
 
-/// The active key, or why there is none, in the user's own terms.
-pub fn access_view(access: &ApiAccess) -> (Option<KeyView>, Option<String>) {
+/// API Access as pages show it: on with its keys, or off and why, in the user's own terms.
+pub struct AccessView {
+    pub on: Option<When>,
+    pub keys: Vec<KeyView>,
+    pub off_notice: Option<String>,
+}
+
+pub fn access_view(access: &ApiAccess) -> AccessView {
+    let off = |notice: Option<String>| AccessView {
+        on: None,
+        keys: Vec::new(),
+        off_notice: notice,
+    };
     match access {
-        ApiAccess::On(row) => (Some(KeyView::from(row)), None),
+        ApiAccess::On { since, keys } => AccessView {
+            on: Some(When::from(since)),
+            keys: keys.iter().map(KeyView::from).collect(),
+            off_notice: None,
+        },
         ApiAccess::Off { last: Some(row) } if row.revoked_reason == Some(RevokeReason::Cleared) => {
             let when = row.revoked_at.as_ref().map(ago).unwrap_or_default();
             let note = row
@@ -63,22 +113,18 @@ pub fn access_view(access: &ApiAccess) -> (Option<KeyView>, Option<String>) {
                 .as_deref()
                 .map(|n| format!(" Reason given: “{n}”."))
                 .unwrap_or_default();
-            let notice = format!(
+            off(Some(format!(
                 "An admin cleared your API key ({when}).{note} Your old key no longer works. \
                  Enable API Access to get a new key."
-            );
-            (None, Some(notice))
+            )))
         }
         ApiAccess::Off { last: Some(row) } => {
             let when = row.revoked_at.as_ref().map(ago).unwrap_or_default();
-            (
-                None,
-                Some(format!(
-                    "You turned off API Access ({when}). Your old key no longer works."
-                )),
-            )
+            off(Some(format!(
+                "You turned off API Access ({when}). Your old key no longer works."
+            )))
         }
-        ApiAccess::Off { last: None } => (None, None),
+        ApiAccess::Off { last: None } => off(None),
     }
 }
 

@@ -8,16 +8,17 @@ use serde::Deserialize;
 
 use super::urls;
 use crate::AppState;
-use crate::domain::api_access;
+use crate::domain::api_access::ApiAccess;
 use crate::domain::api_management::{self, KeyPage, UserDetail};
 use crate::domain::webhooks;
+use crate::domain::{api_access, api_keys};
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
-use crate::models::{User, UserId, WebhookId};
+use crate::models::{User, UserId, WebhookId, WhoMayEnable};
 use crate::web::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
 use crate::web::route::fill;
 use crate::web::session::{Admin, SignedIn, Staff};
-use crate::web::views::{KeyView, StatusForm, WebhookRow, When, access_view};
+use crate::web::views::{AccessView, KeyView, StatusForm, WebhookRow, When, access_view};
 
 fn user_url(id: UserId) -> String {
     fill(urls::USER, &[id.0])
@@ -34,7 +35,12 @@ pub struct ListRow {
     pub url: String,
     pub name: String,
     pub email: String,
-    pub key: KeyView,
+    /// The prefixes of the person's keys.
+    pub keys: Vec<String>,
+    /// When API Access was turned on.
+    pub enabled: Option<When>,
+    /// The last use of any of their keys.
+    pub last_used: Option<When>,
 }
 
 /// The table of users, swapped by htmx as the search is typed.
@@ -92,11 +98,13 @@ pub fn list_section(q: String, page: KeyPage) -> ListSection {
     let rows = page
         .rows
         .iter()
-        .map(|(key, user)| ListRow {
-            url: user_url(user.id),
-            name: user.name.clone(),
-            email: user.email.clone(),
-            key: KeyView::from(key),
+        .map(|row| ListRow {
+            url: user_url(row.user.id),
+            name: row.user.name.clone(),
+            email: row.user.email.clone(),
+            keys: row.prefixes.clone(),
+            enabled: row.user.api_access_at.as_ref().map(When::from),
+            last_used: row.last_used_at.as_ref().map(When::from),
         })
         .collect();
     ListSection { q, rows, next_url }
@@ -108,12 +116,22 @@ struct UserPage {
     layout: Layout,
     user: User,
     url: String,
-    key: Option<KeyView>,
+    access: AccessView,
     keys: Vec<KeyView>,
     audit: Vec<AuditRow>,
     webhook_rows: Vec<WebhookRow>,
     csrf_token: String,
-    confirm_clear: bool,
+    confirm: Confirm,
+    /// The key policy lets only people an admin has allowed turn API Access on.
+    allow_list: bool,
+}
+
+/// Which confirmation the page shows, if any.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Confirm {
+    Nothing,
+    ClearAll,
+    ClearKey(i64),
 }
 
 pub struct AuditRow {
@@ -130,7 +148,7 @@ pub(super) async fn user(
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
     let detail = load(&state, id.into_inner().0).await?;
-    html(&user_page(&me, detail, false)?)
+    html(&user_page(&me, detail, Confirm::Nothing)?)
 }
 
 pub(super) async fn confirm_clear(
@@ -139,7 +157,84 @@ pub(super) async fn confirm_clear(
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, Error> {
     let detail = load(&state, id.into_inner().0).await?;
-    html(&user_page(&me, detail, true)?)
+    html(&user_page(&me, detail, Confirm::ClearAll)?)
+}
+
+/// The confirmation step before Clear Key on one key.
+pub(super) async fn confirm_clear_key(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    path: web::Path<(PathId, PathId)>,
+) -> Result<HttpResponse, Error> {
+    let (PathId(user), PathId(key)) = path.into_inner();
+    let detail = load(&state, user).await?;
+    let live =
+        matches!(&detail.access, ApiAccess::On { keys, .. } if keys.iter().any(|k| k.id == key));
+    if !live {
+        return Err(Error::not_found());
+    }
+    html(&user_page(&me, detail, Confirm::ClearKey(key))?)
+}
+
+/// Clear Key: one key of the user fails at once; their API Access and other keys stay.
+pub(super) async fn clear_key(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    path: web::Path<(PathId, PathId)>,
+    form: web::Form<ClearForm>,
+) -> Result<HttpResponse, Error> {
+    let (PathId(user), PathId(key)) = path.into_inner();
+    let subject = UserId(user);
+    let reason = form.into_inner().reason()?;
+    let admin = me.actor();
+    let cleared = state
+        .db
+        .write(move |c| api_keys::clear(c, &admin, subject, key, reason.as_deref()))
+        .await?;
+    Flash::success(format!(
+        "Key “{}” ({}…) cleared. It no longer works; the user's other keys still do.",
+        cleared.name, cleared.prefix
+    ))
+    .set(&me.session)?;
+    Ok(redirect(&user_url(subject)))
+}
+
+/// Allow or disallow a person to turn API Access on (the key policy's allow list).
+pub(super) async fn allow(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    id: web::Path<PathId>,
+) -> Result<HttpResponse, Error> {
+    set_allowed(state, me, id.into_inner(), true).await
+}
+
+pub(super) async fn disallow(
+    state: web::Data<AppState>,
+    Admin(me): Admin,
+    id: web::Path<PathId>,
+) -> Result<HttpResponse, Error> {
+    set_allowed(state, me, id.into_inner(), false).await
+}
+
+async fn set_allowed(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: PathId,
+    allowed: bool,
+) -> Result<HttpResponse, Error> {
+    let subject = UserId::from(id);
+    let admin = me.actor();
+    state
+        .db
+        .write(move |c| api_access::set_allowed(c, &admin, subject, allowed))
+        .await?;
+    Flash::success(if allowed {
+        "Allowed: this person may now turn on API Access."
+    } else {
+        "Disallowed: this person may no longer turn on API Access. Access already on stays on until it is cleared."
+    })
+    .set(&me.session)?;
+    Ok(redirect(&user_url(subject)))
 }
 
 #[derive(Deserialize)]
@@ -150,6 +245,29 @@ pub(super) struct ClearForm {
 
 const MAX_REASON_CHARS: usize = 500;
 
+impl ClearForm {
+    /// The reason as given, trimmed; empty is none.
+    fn reason(self) -> Result<Option<String>, Error> {
+        let reason = self
+            .reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        if let Some(reason) = &reason {
+            if reason.chars().count() > MAX_REASON_CHARS {
+                return Err(Error::unprocessable(format!(
+                    "Reason: use at most {MAX_REASON_CHARS} characters."
+                )));
+            }
+            if reason.chars().any(char::is_control) {
+                return Err(Error::unprocessable(
+                    "Reason: use printable characters only.",
+                ));
+            }
+        }
+        Ok(reason)
+    }
+}
+
 pub(super) async fn clear(
     state: web::Data<AppState>,
     Admin(me): Admin,
@@ -157,19 +275,7 @@ pub(super) async fn clear(
     form: web::Form<ClearForm>,
 ) -> Result<HttpResponse, Error> {
     let subject = UserId(id.into_inner().0);
-    let reason = form
-        .into_inner()
-        .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
-    {
-        return Err(Error::unprocessable(format!(
-            "Reason: use at most {MAX_REASON_CHARS} characters."
-        )));
-    }
+    let reason = form.into_inner().reason()?;
     let admin = me.actor();
     state
         .db
@@ -186,15 +292,15 @@ async fn load(state: &AppState, id: i64) -> Result<UserDetail, Error> {
         .await?)
 }
 
-fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<UserPage, Error> {
-    let (key, _) = access_view(&detail.access);
+fn user_page(me: &SignedIn, detail: UserDetail, confirm: Confirm) -> Result<UserPage, Error> {
+    let access = access_view(&detail.access);
     let layout = Layout::for_user(me)?;
     let user = detail.user.id.0;
     let webhook_rows = detail
         .webhooks
         .iter()
         .map(|hook| {
-            let mut row = WebhookRow::new(hook, key.is_some());
+            let mut row = WebhookRow::new(hook, access.on.is_some());
             row.details_url = Some(fill(urls::WEBHOOK, &[user, hook.id.0]));
             if layout.is_admin() {
                 row.toggle_url = Some(fill(urls::WEBHOOK_STATUS, &[user, hook.id.0]));
@@ -207,7 +313,8 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
         layout,
         webhook_rows,
         url: user_url(detail.user.id),
-        key,
+        access,
+        allow_list: detail.policy.who_may_enable == WhoMayEnable::Allowed,
         keys: detail.keys.iter().map(KeyView::from).collect(),
         audit: detail
             .audit
@@ -221,7 +328,7 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm_clear: bool) -> Result<U
             })
             .collect(),
         user: detail.user,
-        confirm_clear,
+        confirm,
     })
 }
 

@@ -11,14 +11,16 @@ use super::urls;
 use crate::AppState;
 use crate::db::DbConnection;
 use crate::domain;
-use crate::domain::api_access::{self, IssuedKey, Overview};
+use crate::domain::api_access::NOT_ALLOWED;
+use crate::domain::api_access::{self, Overview};
+use crate::domain::api_keys::IssuedKey;
 use crate::domain::audit::Actor;
 use crate::http::error::Error;
 use crate::models::WebhookId;
 use crate::web::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use crate::web::route::fill;
 use crate::web::session::SignedIn;
-use crate::web::views::{KeyView, WebhookRow, access_view};
+use crate::web::views::{AccessView, WebhookRow, access_view};
 
 #[derive(Template)]
 #[template(path = "settings/index.html")]
@@ -27,13 +29,16 @@ struct SettingsPage {
 }
 
 /// The API Access section: the whole of it is swapped by htmx after each action.
-#[derive(Template, Default)]
+#[derive(Template)]
 #[template(path = "settings/api_access_partial.html")]
 struct ApiAccessSection {
     csrf_token: String,
     flash: Option<Flash>,
-    key: Option<KeyView>,
-    off_notice: Option<String>,
+    access: AccessView,
+    /// The key policy lets this person turn API Access on.
+    may_enable: bool,
+    /// What they read instead when it does not.
+    not_allowed: &'static str,
     /// The full key, in the one response that shows it.
     new_key: Option<String>,
     confirm_regenerate: bool,
@@ -100,7 +105,8 @@ pub(super) async fn regenerate(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, Error> {
-    if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
+    if let Err(refused) = confirm_password(&state, &mut me, &req, form.into_inner().password).await
+    {
         return current(&state, &me, &req, Step::ConfirmRegenerate(Some(refused))).await;
     }
     show_new_key(&state, &me, &req, api_access::regenerate).await
@@ -115,16 +121,15 @@ pub(super) struct PasswordForm {
 
 /// When the session's last password entry is too old, the confirmation must carry the
 /// password; guesses count against the same limits as signing in.
-async fn confirm_password(
+pub(super) async fn confirm_password(
     state: &AppState,
     me: &mut SignedIn,
     req: &HttpRequest,
-    form: web::Form<PasswordForm>,
+    password: Option<String>,
 ) -> Result<(), Error> {
     if !me.needs_password {
         return Ok(());
     }
-    let password = form.into_inner().password;
     let Some(password) = password.filter(|p| !p.is_empty()) else {
         return Err(Error::unprocessable("Enter your password to continue."));
     };
@@ -165,7 +170,8 @@ pub(super) async fn turn_off(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, Error> {
-    if let Err(refused) = confirm_password(&state, &mut me, &req, form).await {
+    if let Err(refused) = confirm_password(&state, &mut me, &req, form.into_inner().password).await
+    {
         return current(&state, &me, &req, Step::ConfirmTurnOff(Some(refused))).await;
     }
     let actor = me.actor();
@@ -230,8 +236,8 @@ pub(super) fn render(
     step: Step,
 ) -> Result<HttpResponse, Error> {
     let mut layout = Layout::for_user(me)?;
-    let (key, off_notice) = access_view(&overview.access);
-    let access_on = key.is_some();
+    let access = access_view(&overview.access);
+    let access_on = access.on.is_some();
     let revealed = match step {
         Step::Reveal(id) | Step::Added(id) => Some(id),
         _ => None,
@@ -252,8 +258,9 @@ pub(super) fn render(
         .collect();
     let mut section = ApiAccessSection {
         csrf_token: layout.csrf_token.clone(),
-        key,
-        off_notice,
+        access,
+        may_enable: overview.may_enable,
+        not_allowed: NOT_ALLOWED,
         webhook_rows,
         // htmx swaps only the section, so a pending message shows inside it.
         flash: if is_htmx(req) {
@@ -262,7 +269,12 @@ pub(super) fn render(
             None
         },
         ask_password: me.needs_password,
-        ..Default::default()
+        new_key: None,
+        confirm_regenerate: false,
+        confirm_turn_off: false,
+        password_error: None,
+        add_error: None,
+        add_url: String::new(),
     };
     let mut password_refused = None;
     match step {

@@ -3,6 +3,7 @@
 //! /settings is registered here.
 
 mod api_access;
+mod keys;
 mod password;
 pub mod urls;
 mod webhooks;
@@ -22,6 +23,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource(urls::TURN_OFF)
                 .get(api_access::confirm_turn_off)
                 .post(api_access::turn_off),
+        )
+        .service(web::resource(urls::KEYS).post(keys::create))
+        .service(web::resource(urls::NEW_KEY).get(keys::new_form))
+        .service(web::resource(urls::KEY).get(keys::show))
+        .service(
+            web::resource(urls::KEY_REGENERATE)
+                .get(keys::confirm_regenerate)
+                .post(keys::regenerate),
+        )
+        .service(
+            web::resource(urls::KEY_RETIRE)
+                .get(keys::confirm_retire)
+                .post(keys::retire),
+        )
+        .service(
+            web::resource(urls::KEY_DELETE)
+                .get(keys::confirm_delete)
+                .post(keys::delete),
         )
         .service(web::resource(urls::WEBHOOKS).post(webhooks::add))
         .service(web::resource(urls::WEBHOOK).get(webhooks::status_page))

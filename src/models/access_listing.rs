@@ -1,0 +1,141 @@
+//! API Management's list: the people with API Access on, with how many keys each has.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::user::UserId;
+use crate::db::DbConnection;
+use crate::db::schema::{api_keys, user_search_terms as terms, users};
+
+/// The part of a user that the list shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct UserSummary {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub api_access_at: Option<NaiveDateTime>,
+}
+
+/// One row of the list: a person and their live keys.
+#[derive(Debug, Clone)]
+pub struct AccessListing {
+    pub user: UserSummary,
+    /// The prefixes of their keys that are not revoked, oldest first.
+    pub prefixes: Vec<String>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+impl AccessListing {
+    /// People with API Access on, most recently turned on first, after the person `after`.
+    /// Walks the partial index of people with access on, so a page costs the same at any
+    /// depth and any table size.
+    pub fn list(
+        conn: &mut DbConnection,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = users::table
+            .filter(users::api_access_at.is_not_null())
+            .select(UserSummary::as_select())
+            .order((users::api_access_at.desc(), users::id.desc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            let since = users::table
+                .find(after)
+                .select(users::api_access_at)
+                .first::<Option<NaiveDateTime>>(conn)
+                .optional()?
+                .flatten();
+            let Some(since) = since else {
+                return Ok(Vec::new());
+            };
+            // The first condition bounds the index range; the second breaks ties by id.
+            query = query
+                .filter(users::api_access_at.le(since))
+                .filter(users::api_access_at.lt(since).or(users::id.lt(after)));
+        }
+        let people = query.load(conn)?;
+        Self::with_keys(conn, people)
+    }
+
+    /// People with API Access on who have a search term starting with `search` (already
+    /// normalised), in term order, after the person `after`. Each is listed once, under their
+    /// first matching term. Walks the term index in order: a page costs the same however many
+    /// people match.
+    pub fn search(
+        conn: &mut DbConnection,
+        search: &str,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let upper = format!("{search}\u{10FFFF}");
+        let in_range = |term: terms::term| term.ge(search.to_owned()).and(term.lt(upper.clone()));
+        // Where the previous page ended: the term its last person was listed under.
+        let cursor = match after {
+            Some(user) => terms::table
+                .filter(terms::user_id.eq(user))
+                .filter(in_range(terms::term))
+                .select(diesel::dsl::min(terms::term))
+                .first::<Option<String>>(conn)?
+                .map(|term| (term, user)),
+            None => None,
+        };
+        let lower = cursor
+            .as_ref()
+            .map_or_else(|| search.to_owned(), |(term, _)| term.clone());
+        let earlier = diesel::alias!(crate::db::schema::user_search_terms as earlier);
+        let mut query = terms::table
+            .inner_join(users::table.on(users::id.eq(terms::user_id)))
+            .filter(users::api_access_at.is_not_null())
+            // One lower bound, so the index range starts at the cursor, not at the first match.
+            .filter(terms::term.ge(lower).and(terms::term.lt(upper.clone())))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                earlier
+                    .filter(earlier.field(terms::user_id).eq(terms::user_id))
+                    .filter(earlier.field(terms::term).ge(search.to_owned()))
+                    .filter(earlier.field(terms::term).lt(terms::term)),
+            )))
+            .select(UserSummary::as_select())
+            .order((terms::term.asc(), terms::user_id.asc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some((term, user)) = cursor {
+            query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
+        }
+        let people = query.load(conn)?;
+        Self::with_keys(conn, people)
+    }
+
+    /// Each person's live keys and their last use, in one query for the page.
+    fn with_keys(conn: &mut DbConnection, people: Vec<UserSummary>) -> QueryResult<Vec<Self>> {
+        let ids: Vec<UserId> = people.iter().map(|p| p.id).collect();
+        let mut keys: HashMap<UserId, (Vec<String>, Option<NaiveDateTime>)> = HashMap::new();
+        let rows = api_keys::table
+            .filter(api_keys::user_id.eq_any(&ids))
+            .filter(api_keys::revoked_at.is_null())
+            .order(api_keys::id.asc())
+            .select((api_keys::user_id, api_keys::prefix, api_keys::last_used_at))
+            .load::<(UserId, String, Option<NaiveDateTime>)>(conn)?;
+        for (id, prefix, used) in rows {
+            let (prefixes, last) = keys.entry(id).or_default();
+            prefixes.push(prefix);
+            *last = (*last).max(used);
+        }
+        Ok(people
+            .into_iter()
+            .map(|user| {
+                let (prefixes, last_used_at) = keys.remove(&user.id).unwrap_or_default();
+                Self {
+                    user,
+                    prefixes,
+                    last_used_at,
+                }
+            })
+            .collect())
+    }
+}
