@@ -590,3 +590,242 @@ async fn twenty_concurrent_regenerates_with_a_grace_leave_one_new_key_and_one_re
     assert_eq!(api.get_me(&original).await.status(), 200);
     assert_eq!(api.get_me(&made[0]).await.status(), 200);
 }
+
+/// Runs the shipped migrations named before `before`, as an older keyport left the database.
+fn migrate_before<DB, C>(conn: &mut C, dir: &str, before: &str)
+where
+    DB: diesel::backend::Backend,
+    C: diesel_migrations::MigrationHarness<DB>,
+    diesel_migrations::FileBasedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    use diesel::migration::MigrationSource;
+    let source = || diesel_migrations::FileBasedMigrations::from_path(dir).expect("migrations");
+    // (Asking what is pending makes diesel's table of run migrations.)
+    conn.pending_migrations(source()).expect("set up");
+    let mut all = source().migrations().expect("read migrations");
+    all.sort_by_key(|m| m.name().to_string());
+    for migration in all
+        .iter()
+        .filter(|m| m.name().to_string().as_str() < before)
+    {
+        conn.run_migration(migration.as_ref())
+            .expect("an older migration");
+    }
+}
+
+#[actix_web::test]
+async fn a_key_made_before_named_keys_keeps_working_as_the_default_key() {
+    use keyport::db::schema::users;
+    use keyport::db::{DatabaseUrl, Db, DbConnection};
+    use keyport::domain::api_access::{self, ApiAccess, KeyCheck};
+    use keyport::domain::keys::ApiKey;
+
+    let empty = crate::support::empty_database();
+    let db = Db::connect(&DatabaseUrl::parse(&empty.url).expect("URL"), 1).expect("connect");
+    let key = ApiKey::generate();
+    let (kept, cleared) = {
+        let mut conn = db.get().expect("conn");
+        let named_keys = "2026-11-29-000006";
+        match &mut *conn {
+            DbConnection::Sqlite(c) => migrate_before(c, "migrations/sqlite", named_keys),
+            DbConnection::Postgresql(c) => migrate_before(c, "migrations/postgres", named_keys),
+        }
+        let then = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("time");
+        let mut person = |email: &str| -> UserId {
+            diesel::insert_into(users::table)
+                .values((
+                    users::email.eq(email),
+                    users::email_normalized.eq(email),
+                    users::name.eq("Olga Older"),
+                    users::password_hash.eq("not a hash"),
+                    users::role.eq("user"),
+                    users::created_at.eq(then),
+                ))
+                .returning(users::id)
+                .get_result(&mut *conn)
+                .expect("user")
+        };
+        let (kept, cleared) = (person("kept@example.com"), person("cleared@example.com"));
+        // The old shape: no name, no access, one active key per user.
+        for (user, hash, revoked) in [
+            (kept, key.hash(), false),
+            (cleared, ApiKey::generate().hash(), true),
+        ] {
+            diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::user_id.eq(user),
+                    api_keys::prefix.eq(&key.prefix()[..9]),
+                    api_keys::key_hash.eq(hash.to_vec()),
+                    api_keys::created_at.eq(then),
+                    api_keys::revoked_at.eq(revoked.then_some(then)),
+                    api_keys::revoked_reason.eq(revoked.then_some("cleared")),
+                ))
+                .execute(&mut *conn)
+                .expect("an old key");
+        }
+        (kept, cleared)
+    };
+
+    db.migrate().expect("migrate to named keys");
+    let mut conn = db.get().expect("conn");
+    match api_access::authenticate(&mut conn, &key, None, None).expect("check") {
+        KeyCheck::Valid(user, found) => {
+            assert_eq!(user.id, kept);
+            assert_eq!(found.name, "Default");
+            assert_eq!(found.access, keyport::domain::scopes::Access::Full);
+            assert_eq!(found.expires_at, None);
+        }
+        other => panic!("the old key no longer works: {other:?}"),
+    }
+    assert!(matches!(
+        api_access::state(&mut conn, kept).expect("state"),
+        ApiAccess::On { keys, .. } if keys.len() == 1
+    ));
+    assert!(matches!(
+        api_access::state(&mut conn, cleared).expect("state"),
+        ApiAccess::Off { last: Some(_) }
+    ));
+}
+
+#[actix_web::test]
+async fn a_webhook_sends_while_api_access_is_on_whatever_happens_to_the_key_that_made_it() {
+    use keyport::config::DeliverySettings;
+    use keyport::domain::delivery::Worker;
+
+    let app = TestApp::spawn().await;
+    let receiver = crate::support::Receiver::start(&[]);
+    let (user, browser, default) = with_access(&app, "Hal Hooks").await;
+    let maker = create_key(&browser, &[("name", "Hook maker"), ("access", "full")]).await;
+    app.api()
+        .create_webhook(&maker, &receiver.url(), "Contact", "Create")
+        .await;
+    let maker_id = key_id(&app, user.id, &maker);
+    let deleted = browser
+        .post(&format!("/settings/api-access/keys/{maker_id}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(app.api().get_me(&maker).await.status(), 401);
+
+    app.api().create_contact(&default, "Still", "Sent").await;
+    let settings = DeliverySettings {
+        webhook_allow_private: true,
+        ..DeliverySettings::default()
+    };
+    let worker = Worker::new(app.db.clone(), settings).expect("worker");
+    assert_eq!(worker.deliver_due().await.expect("deliver"), 1);
+    assert_eq!(receiver.arrived(), 1);
+}
+
+/// A body each resource's POST and PATCH accept, so that only the scope can refuse them.
+fn valid_body(resource: &str) -> Value {
+    match resource {
+        "contacts" => json!({"first_name": "Scope", "last_name": "Check"}),
+        "companies" => json!({"name": "Scope Check Ltd"}),
+        "jobs" => json!({"title": "Scope checker"}),
+        "webhooks" => {
+            json!({"url": "https://hooks.example.com/scope", "entity": "Contact", "operation_type": "Create"})
+        }
+        other => panic!("no body for {other}"),
+    }
+}
+
+#[actix_web::test]
+async fn every_operation_declares_the_scope_it_needs_and_a_key_without_it_is_refused() {
+    let app = TestApp::spawn().await;
+    let api = app.api();
+    let (_, browser, _) = with_access(&app, "Olly Openapi").await;
+    // Two keys that each lack what the other has.
+    let webhooks_only = create_key(
+        &browser,
+        &[
+            ("name", "Webhooks only"),
+            ("access", "custom"),
+            ("scope_webhooks", "write"),
+        ],
+    )
+    .await;
+    let contacts_only = create_key(
+        &browser,
+        &[
+            ("name", "Contacts only"),
+            ("access", "custom"),
+            ("scope_contacts", "write"),
+        ],
+    )
+    .await;
+    let doc: Value = api
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("the document");
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let resource = path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            if matches!(resource, "me" | "openapi.json") {
+                assert!(
+                    operation
+                        .get("security")
+                        .is_none_or(|s| s.as_array().is_some_and(|s| s.iter().all(|r| r
+                            .as_object()
+                            .is_none_or(|r| r.values().all(|v| v == &json!([])))))),
+                    "{method} {path} needs no scope: {operation}"
+                );
+                continue;
+            }
+            let level = if method == "get" { "read" } else { "write" };
+            let scope = format!("{resource}:{level}");
+            let security = operation["security"].as_array().expect("security");
+            assert_eq!(
+                security.len(),
+                3,
+                "{method} {path}: one requirement per way to send the key"
+            );
+            for requirement in security {
+                let scopes: Vec<&Value> = requirement
+                    .as_object()
+                    .expect("requirement")
+                    .values()
+                    .collect();
+                assert_eq!(scopes, vec![&json!([scope])], "{method} {path}");
+            }
+            // The server refuses a key without that scope, naming it.
+            let key = if resource == "webhooks" {
+                &contacts_only
+            } else {
+                &webhooks_only
+            };
+            let body = matches!(method.as_str(), "post" | "patch").then(|| valid_body(resource));
+            let method_ = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let (status, answer) = api
+                .call(key, method_, &path.replace("{id}", "1"), body)
+                .await;
+            assert_eq!(status, 403, "{method} {path}: {answer}");
+            assert_eq!(answer["required_scope"], scope.as_str(), "{method} {path}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 20, "five operations on each of four resources");
+
+    // The guide's endpoint reference names each scope, and explains keys and scopes.
+    let guide = browser.get("/docs/api").await;
+    assert!(guide.contains("Keys, scopes and expiry"));
+    for scope in [
+        "contacts:read",
+        "companies:write",
+        "jobs:read",
+        "webhooks:write",
+    ] {
+        assert!(
+            guide.contains(&format!("scope <code>{scope}</code>")),
+            "{scope}"
+        );
+    }
+}

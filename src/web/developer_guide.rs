@@ -13,7 +13,7 @@ use super::guide_examples as examples;
 use super::pages::{Layout, html};
 use super::session::SignedIn;
 use crate::AppState;
-use crate::domain::delivery;
+use crate::domain::{delivery, key_policy};
 use crate::http::error::Error;
 use crate::http::openapi::ApiDocument;
 
@@ -45,6 +45,10 @@ struct GuidePage {
     disable_after: String,
     /// Whether this keyport takes keys in the `api_key` query parameter.
     query_keys: bool,
+    /// The key policy's limits, as the section on keys states them.
+    max_keys: i32,
+    max_lifetime: Option<i32>,
+    require_expiry: bool,
 }
 
 /// One operation of the document, ready to read.
@@ -57,6 +61,8 @@ struct Endpoint {
     summary: String,
     description: String,
     needs_key: bool,
+    /// The scope a key needs for it (`contacts:write`), when it needs one.
+    scope: Option<String>,
     parameters: Vec<FieldView>,
     body: Option<String>,
     /// A call to copy, with the body's example when the document has one.
@@ -98,6 +104,7 @@ async fn guide(
     };
     let delivery = &state.delivery;
     let base_url = crate::http::client_address::origin(&req);
+    let policy = state.db.run(key_policy::current).await?;
     html(&GuidePage {
         layout,
         python_verify: examples::PYTHON_VERIFY,
@@ -126,7 +133,10 @@ async fn guide(
         attempts: delivery.webhook_retry_schedule.0.len() + 1,
         timeout: readable(delivery.webhook_timeout),
         disable_after: readable(delivery.webhook_disable_after),
-        query_keys: state.settings.allow_query_keys,
+        query_keys: policy.query_keys_allowed(state.settings.allow_query_keys),
+        max_keys: policy.max_keys_per_user,
+        max_lifetime: policy.max_lifetime_days,
+        require_expiry: policy.require_expiry,
         base_url,
     })
 }
@@ -220,6 +230,14 @@ fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
                             .iter()
                             .any(|a| a.as_object().is_some_and(|o| o.is_empty()))
                     });
+            // Every way to send the key asks for the same scope; the first names it.
+            let scope = op
+                .pointer("/security/0")
+                .and_then(Value::as_object)
+                .and_then(|r| r.values().next())
+                .and_then(|scopes| scopes.pointer("/0"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let tag = op
                 .pointer("/tags/0")
                 .and_then(Value::as_str)
@@ -240,6 +258,7 @@ fn endpoints(doc: &Value, base_url: &str) -> Vec<Endpoint> {
                 summary: text(op, "summary"),
                 description: rich(&text(op, "description")),
                 needs_key,
+                scope,
                 parameters,
                 body,
                 curl,
