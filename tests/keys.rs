@@ -829,3 +829,132 @@ async fn every_operation_declares_the_scope_it_needs_and_a_key_without_it_is_ref
         );
     }
 }
+
+#[actix_web::test]
+async fn bad_key_and_policy_requests_get_a_clear_error_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (user, browser, key) = with_access(&app, "Bea Bad").await;
+    let id = key_id(&app, user.id, &key);
+    let (other, _, other_key) = with_access(&app, "Otto Other").await;
+    let other_id = key_id(&app, other.id, &other_key);
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
+    let (_, support) = app.signed_in(Role::Support, "Sue Support").await;
+
+    // Someone else's key, a key that does not exist, an id that is no id: not found.
+    for path in [
+        format!("/settings/api-access/keys/{other_id}"),
+        format!("/settings/api-access/keys/{other_id}/delete"),
+        "/settings/api-access/keys/999999".to_owned(),
+        "/settings/api-access/keys/abc".to_owned(),
+        "/settings/api-access/keys/-1/regenerate".to_owned(),
+    ] {
+        assert_eq!(browser.get(&path).await.status, 404, "GET {path}");
+    }
+    for path in [
+        format!("/settings/api-access/keys/{other_id}/delete"),
+        format!("/settings/api-access/keys/{other_id}/regenerate"),
+        format!("/settings/api-access/keys/{other_id}/retire"),
+    ] {
+        assert_eq!(browser.post(&path, &[]).await.status, 404, "POST {path}");
+    }
+    assert_eq!(app.api().get_me(&other_key).await.status(), 200);
+
+    // A grace that is not one of the choices; a key that is not retiring; a missing token.
+    let page = browser
+        .post(
+            &format!("/settings/api-access/keys/{id}/regenerate"),
+            &[("grace", "forever")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.contains("choose 0, 1h, 24h or 7d"));
+    let page = browser
+        .post(&format!("/settings/api-access/keys/{id}/retire"), &[])
+        .await;
+    assert_eq!(page.status, 409);
+    assert!(page.contains("This key is not retiring."));
+    let page = browser
+        .post_raw(&format!("/settings/api-access/keys/{id}/delete"), &[])
+        .await;
+    assert_eq!(page.status, 403);
+    let page = browser
+        .post(
+            "/settings/api-access/keys",
+            &[("name", "X"), ("access", "full"), ("admin", "true")],
+        )
+        .await;
+    assert!(
+        matches!(page.status, 400 | 422),
+        "unknown field: {}",
+        page.status
+    );
+    assert_eq!(
+        app.api().get_me(&key).await.status(),
+        200,
+        "nothing changed"
+    );
+
+    // The policy: bad values are refused, support may not change it or allow anyone.
+    for (fields, reason) in [
+        (
+            vec![
+                ("max_lifetime_days", "abc"),
+                ("max_keys_per_user", "10"),
+                ("who_may_enable", "everyone"),
+            ],
+            "max_lifetime_days",
+        ),
+        (
+            vec![
+                ("max_lifetime_days", "4000"),
+                ("max_keys_per_user", "10"),
+                ("who_may_enable", "everyone"),
+            ],
+            "max_lifetime_days",
+        ),
+        (
+            vec![("max_keys_per_user", "101"), ("who_may_enable", "everyone")],
+            "max_keys_per_user",
+        ),
+        (
+            vec![("max_keys_per_user", "10"), ("who_may_enable", "nobody")],
+            "who_may_enable",
+        ),
+        (
+            vec![
+                ("max_keys_per_user", "10"),
+                ("who_may_enable", "everyone"),
+                ("require_expiry", "yes"),
+            ],
+            "checkbox",
+        ),
+    ] {
+        let page = admin.post("/admin/api-management/policy", &fields).await;
+        assert_eq!(page.status, 422, "{fields:?}");
+        assert!(page.contains(reason), "{fields:?}: {reason}");
+    }
+    let allow = format!("/admin/api-management/users/{}/allow", user.id);
+    assert_eq!(support.post(&allow, &[]).await.status, 403);
+    assert_eq!(browser.post(&allow, &[]).await.status, 403);
+    assert_eq!(
+        admin
+            .post("/admin/api-management/users/999999/allow", &[])
+            .await
+            .status,
+        404
+    );
+    let policy = app
+        .with_conn(keyport::models::KeyPolicyRow::get)
+        .expect("policy");
+    assert_eq!(policy, None, "no policy was saved");
+    let clear_other = format!(
+        "/admin/api-management/users/{}/keys/{other_id}/clear",
+        user.id
+    );
+    assert_eq!(
+        admin.post(&clear_other, &[]).await.status,
+        404,
+        "a key of someone else"
+    );
+    assert_eq!(app.api().get_me(&other_key).await.status(), 200);
+}
