@@ -31,6 +31,8 @@ pub struct ServeArgs {
     pub web: WebSettings,
     #[command(flatten)]
     pub delivery: DeliverySettings,
+    #[command(flatten)]
+    pub mail: MailSettings,
 }
 
 /// How webhooks are delivered.
@@ -54,6 +56,41 @@ pub struct DeliverySettings {
     /// How often the worker looks for due deliveries when it has nothing to do.
     #[arg(long, env = "KEYPORT_WEBHOOK_POLL", default_value = "250ms", value_parser = humantime::parse_duration)]
     pub webhook_poll: Duration,
+}
+
+/// How mail is sent.
+#[derive(Args, Debug, Clone)]
+pub struct MailSettings {
+    /// The SMTP server, in lettre's URL form: `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://user:pass@host`, or `smtp://localhost:25` for a local relay. Without it, each
+    /// mail is written to the log instead.
+    #[arg(long, env = "KEYPORT_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Who mails come from.
+    #[arg(
+        long,
+        env = "KEYPORT_MAIL_FROM",
+        default_value = "keyport <keyport@localhost>"
+    )]
+    pub mail_from: String,
+    /// Delays before each retry of a mail the SMTP server did not take.
+    #[arg(long, env = "KEYPORT_MAIL_RETRY_SCHEDULE", default_value = "1m,5m,30m,2h,8h,24h", value_parser = parse_schedule)]
+    pub mail_retry_schedule: RetrySchedule,
+    /// How often the mail worker looks for mails to send.
+    #[arg(long, env = "KEYPORT_MAIL_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub mail_poll: Duration,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: "keyport <keyport@localhost>".into(),
+            mail_retry_schedule: parse_schedule("1m,5m,30m,2h,8h,24h")
+                .unwrap_or(RetrySchedule(Vec::new())),
+            mail_poll: Duration::from_secs(1),
+        }
+    }
 }
 
 /// The delays between attempts: attempt n + 1 comes `delays[n - 1]` after attempt n.

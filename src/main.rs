@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run pending migrations, then serve the portal and the API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run pending migrations and exit.
     Migrate(DatabaseArgs),
     /// Manage users.
@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     tune_malloc();
     init_tracing();
     let result = match Cli::parse().command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Migrate(args) => open(&args).map(|_| println!("migrations are up to date")),
         Command::User(UserCommand::Create {
             email,

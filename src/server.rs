@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::db::{DatabaseUrl, Db};
 use crate::domain::delivery::Worker;
+use crate::domain::mail::worker::MailWorker;
 use crate::domain::{demo, setup, sign_in_limits};
 use crate::models::User;
 use crate::{AppState, app};
@@ -22,14 +23,22 @@ pub fn open(args: &DatabaseArgs) -> anyhow::Result<Db> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = open(&args.database)?;
+    let mailer = mail_worker(&db, &args)?;
     announce_first_start(&db, &args)?;
+    if args.demo && mailer.writes_to_log() {
+        println!(
+            "No SMTP server is set (KEYPORT_SMTP_URL): the mails keyport sends are written to its log."
+        );
+    }
     let state = AppState::new(db.clone(), args.web.clone())?.with_delivery(args.delivery.clone());
     let deadline = args.shutdown_timeout;
     actix_web::rt::System::new().block_on(async move {
         let worker =
             Worker::new(db.clone(), args.delivery.clone()).map_err(anyhow::Error::msg)?.with_metrics(state.metrics.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail_stop = stopped.clone();
         let delivering = actix_web::rt::spawn(async move { worker.run(stopped).await });
+        let mailing = actix_web::rt::spawn(async move { mailer.run(mail_stop).await });
         actix_web::rt::spawn(sweep_expired_sessions(db));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
         let server = HttpServer::new(move || app(state.clone()))
@@ -49,12 +58,39 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             handle.stop(true).await;
         });
         server.await?;
+        if tokio::time::timeout(deadline, mailing).await.is_err() {
+            tracing::warn!("a mail was still being sent at the deadline; it is sent again later");
+        }
         if tokio::time::timeout(deadline, delivering).await.is_err() {
             tracing::warn!("deliveries still in flight at the deadline; their claims expire and another instance retries them");
         }
         tracing::info!("keyport stopped");
         Ok(())
     })
+}
+
+/// The mail worker: links in mails point at `KEYPORT_PUBLIC_URL`, which must be an absolute
+/// http(s) URL when mail goes to an SMTP server.
+fn mail_worker(db: &Db, args: &ServeArgs) -> anyhow::Result<MailWorker> {
+    let public_url = match (&args.web.public_url, &args.mail.smtp_url) {
+        (Some(url), None) => url.clone(),
+        (Some(url), Some(_)) => {
+            let parsed = url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+            if parsed.is_none() {
+                anyhow::bail!(
+                    "KEYPORT_PUBLIC_URL must be an absolute http(s) URL such as https://keyport.example.com (it is `{url}`)"
+                );
+            }
+            url.clone()
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "KEYPORT_SMTP_URL is set, so KEYPORT_PUBLIC_URL must be too: links in mails need the address people reach keyport at"
+        ),
+        (None, None) => format!("http://{}", args.bind),
+    };
+    MailWorker::new(db.clone(), &args.mail, &public_url).map_err(anyhow::Error::msg)
 }
 
 /// SIGTERM (from a service manager or an orchestrator) or Ctrl-C.

@@ -18,6 +18,7 @@ mod docs;
 mod faults;
 mod instances;
 mod keys;
+mod mail;
 mod metrics;
 mod pages;
 mod properties;

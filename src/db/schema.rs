@@ -1,6 +1,36 @@
 // One schema for both backends: only types in the SQLite/PostgreSQL common subset.
 
 diesel::table! {
+    mails (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        to_email -> Text,
+        to_name -> Text,
+        subject -> Text,
+        content -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        once_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_attempts (id) {
+        id -> BigInt,
+        mail_id -> BigInt,
+        attempted_at -> Timestamp,
+        ok -> Bool,
+        reply -> Text,
+    }
+}
+
+diesel::table! {
     key_policy (id) {
         id -> Integer,
         max_lifetime_days -> Nullable<Integer>,
@@ -25,6 +55,9 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         api_access_at -> Nullable<Timestamp>,
         api_access_allowed -> Bool,
+        notify_webhook_alerts -> Bool,
+        notify_expiry -> Bool,
+        notify_stale_keys -> Bool,
     }
 }
 
@@ -185,6 +218,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(mail_attempts -> mails (mail_id));
 diesel::joinable!(deliveries -> webhook_events (event_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
@@ -205,7 +239,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     deliveries,
     delivery_attempts,
-    sign_in_limits
+    sign_in_limits,
+    mails,
+    mail_attempts
 );
 
 diesel::table! {

@@ -9,6 +9,8 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use super::audit::Actor;
+use super::mail::notices;
 use super::{Error, Result};
 use crate::db::{Db, DbConnection, is_unique_violation, now, write_transaction};
 use crate::models::session::Session;
@@ -105,6 +107,7 @@ impl NewPassword {
 /// renewed by the web layer, so only the others end).
 pub fn change_password(
     conn: &mut DbConnection,
+    actor: &Actor,
     user: UserId,
     password: &NewPassword,
 ) -> Result<()> {
@@ -113,6 +116,8 @@ pub fn change_password(
             return Err(Error::NotFound);
         }
         Session::delete_for_user(conn, user)?;
+        let person = User::find(conn, user)?.ok_or(Error::NotFound)?;
+        notices::password_changed(conn, &person, actor)?;
         Ok(())
     })
 }
@@ -121,7 +126,11 @@ pub fn change_password(
 pub fn set_password(conn: &mut DbConnection, email: &str, new_password: &str) -> Result<User> {
     let password = NewPassword::new(new_password)?;
     let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
-    change_password(conn, user.id, &password)?;
+    let operator = Actor {
+        id: user.id,
+        ip: None,
+    };
+    change_password(conn, &operator, user.id, &password)?;
     Ok(user)
 }
 

@@ -9,6 +9,7 @@ use super::api_keys::{Grace, IssuedKey, issue, lock};
 use super::audit::{self, Actor};
 use super::key_policy;
 use super::keys::ApiKey;
+use super::mail::notices;
 use super::scopes::Access;
 use super::{Error, Result};
 use crate::db::{DbConnection, now, write_transaction};
@@ -72,6 +73,7 @@ pub fn enable(conn: &mut DbConnection, actor: &Actor) -> Result<IssuedKey> {
             AuditAction::ApiAccessEnabled,
             Some(&issued.row.prefix),
         )?;
+        notices::api_access_on(conn, &user, actor, &issued.row)?;
         Ok(issued)
     })
 }
@@ -119,6 +121,7 @@ pub fn turn_off(conn: &mut DbConnection, actor: &Actor) -> Result<()> {
         ApiKeyRow::revoke_active(conn, actor.id, &revocation)?;
         User::set_api_access(conn, actor.id, None)?;
         audit::record(conn, actor, actor.id, AuditAction::ApiAccessTurnedOff, None)?;
+        notices::api_access_off(conn, &user, actor)?;
         Ok(())
     })
 }
@@ -142,6 +145,7 @@ pub fn clear(
         ApiKeyRow::revoke_active(conn, subject, &revocation)?;
         User::set_api_access(conn, subject, None)?;
         audit::record(conn, admin, subject, AuditAction::ApiKeyCleared, note)?;
+        notices::key_cleared(conn, &user, admin, None, note)?;
         Ok(())
     })
 }

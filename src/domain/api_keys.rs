@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::audit::{self, Actor};
 use super::key_policy;
 use super::keys::ApiKey;
+use super::mail::notices;
 use super::scopes::Access;
 use super::{Error, Result, invalid};
 use crate::db::{DbConnection, is_unique_violation, now, write_transaction};
@@ -165,6 +166,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, request: &KeyRequest) -> R
             AuditAction::KeyCreated,
             Some(&describe(&issued.row)),
         )?;
+        notices::key_created(conn, &user, actor, &issued.row)?;
         Ok(issued)
     })
 }
@@ -247,13 +249,16 @@ pub(super) fn replace(
         AuditAction::KeyRegenerated,
         Some(&detail),
     )?;
+    let owner = User::find(conn, old.user_id)?.ok_or(Error::NotFound)?;
+    let retires_at = grace.duration().map(|grace| at + grace);
+    notices::key_regenerated(conn, &owner, actor, old, &issued.row, retires_at)?;
     Ok(issued)
 }
 
 /// Retire Now: a Retiring key stops at once.
 pub fn retire(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<ApiKeyRow> {
     write_transaction(conn, |conn| {
-        lock(conn, actor.id)?;
+        let user = lock(conn, actor.id)?;
         let key = get(conn, actor.id, id)?;
         let retiring = key.revoked_at.is_none() && key.retires_at.is_some_and(|end| end > now());
         if !retiring {
@@ -271,6 +276,7 @@ pub fn retire(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<ApiKeyR
             AuditAction::KeyRetired,
             Some(&describe(&key)),
         )?;
+        notices::key_stopped(conn, &user, actor, &key, false)?;
         Ok(key)
     })
 }
@@ -300,7 +306,7 @@ fn revoke_one(
     note: Option<&str>,
 ) -> Result<ApiKeyRow> {
     write_transaction(conn, |conn| {
-        lock(conn, owner)?;
+        let user = lock(conn, owner)?;
         let key = get(conn, owner, id)?;
         let revocation = Revocation::new(reason, actor.id, note, now());
         if !ApiKeyRow::revoke(conn, id, &revocation)? {
@@ -315,6 +321,10 @@ fn revoke_one(
             None => describe(&key),
         };
         audit::record(conn, actor, owner, action, Some(&detail))?;
+        match reason {
+            RevokeReason::Cleared => notices::key_cleared(conn, &user, actor, Some(&key), note)?,
+            _ => notices::key_stopped(conn, &user, actor, &key, true)?,
+        }
         Ok(key)
     })
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod fields;
 pub mod key_policy;
 pub mod keys;
+pub mod mail;
 pub mod outbox;
 pub mod records;
 pub mod scopes;

@@ -41,6 +41,11 @@ pub struct User {
     pub api_access_at: Option<NaiveDateTime>,
     /// Under the key policy "only people an admin has allowed", this person may turn it on.
     pub api_access_allowed: bool,
+    /// Notifications beyond security mails (which always go): webhook alerts, expiry
+    /// reminders, revoked keys still in use.
+    pub notify_webhook_alerts: bool,
+    pub notify_expiry: bool,
+    pub notify_stale_keys: bool,
 }
 
 #[derive(Debug, Insertable)]

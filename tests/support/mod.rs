@@ -4,6 +4,7 @@ mod browser;
 mod logs;
 mod process;
 mod receiver;
+mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,6 +19,7 @@ pub use browser::{Api, Browser, KeyIn, Page, csrf_token_in};
 pub use logs::captured_logs;
 pub use process::{Served, free_port, serve, serve_with_env};
 pub use receiver::{Received, Receiver};
+pub use smtp::{ReceivedMail, SmtpServer};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

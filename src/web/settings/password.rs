@@ -83,14 +83,14 @@ async fn change_password(
             "New password: the two entries differ. Type the same password twice.",
         ));
     }
-    let id = me.user.id;
+    let (id, actor) = (me.user.id, me.actor());
     let plain = form.new_password;
     let password = web::block(move || accounts::NewPassword::new(&plain))
         .await
         .map_err(Error::internal)??;
     state
         .db
-        .write(move |c| accounts::change_password(c, id, &password))
+        .write(move |c| accounts::change_password(c, &actor, id, &password))
         .await?;
     Ok(())
 }

@@ -1,0 +1,5 @@
+ALTER TABLE users DROP COLUMN notify_stale_keys;
+ALTER TABLE users DROP COLUMN notify_expiry;
+ALTER TABLE users DROP COLUMN notify_webhook_alerts;
+DROP TABLE mail_attempts;
+DROP TABLE mails;

@@ -1,0 +1,93 @@
+//! A queued mail drawn into a message: a plain-text and an HTML part from one content, the
+//! headers that mark it as automatic, and addresses built as mailboxes (never by formatting
+//! text), so a name with a line break cannot add a header or a recipient.
+
+use askama::Template;
+use lettre::Message;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
+use super::MailContent;
+use crate::models::mail::Mail;
+
+#[derive(Template)]
+#[template(path = "mail/mail.txt")]
+struct TextPart<'a> {
+    name: &'a str,
+    content: &'a MailContent,
+    link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/mail.html")]
+struct HtmlPart<'a> {
+    name: &'a str,
+    content: &'a MailContent,
+    link: Option<(String, String)>,
+}
+
+/// Why a mail cannot be made into a message: not worth retrying.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unsendable(pub String);
+
+/// The message for `mail`, from `from`, with links on `public_url`.
+pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Message, Unsendable> {
+    let content: MailContent = serde_json::from_str(&mail.content)
+        .map_err(|e| Unsendable(format!("the mail's content cannot be read: {e}")))?;
+    let address = mail
+        .to_email
+        .parse()
+        .map_err(|e| Unsendable(format!("not an address mail can go to: {e}")))?;
+    // A display name is one line: lettre would fail (panic) on a line break in it.
+    let name: String = mail
+        .to_name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let to = Mailbox::new(Some(name), address);
+    let link = content.action.as_ref().map(|(label, path)| {
+        (
+            label.clone(),
+            format!("{}{path}", public_url.trim_end_matches('/')),
+        )
+    });
+    let text = TextPart {
+        name: &mail.to_name,
+        content: &content,
+        link: link.clone(),
+    }
+    .render()
+    .map_err(|e| Unsendable(e.to_string()))?;
+    let html = HtmlPart {
+        name: &mail.to_name,
+        content: &content,
+        link,
+    }
+    .render()
+    .map_err(|e| Unsendable(e.to_string()))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(content.subject.clone())
+        .date_now()
+        .message_id(None)
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
+        )
+        .map_err(|e| Unsendable(e.to_string()))
+}

@@ -1,0 +1,136 @@
+//! Mail that tells people what happened: queued in the transaction of the change that causes
+//! it (a change rolled back sends nothing), sent by `worker` through `transport`, retried, and
+//! every attempt kept. What a mail says is stored as `MailContent` and drawn into a plain-text
+//! and an HTML part when it is sent. Never a key, a secret or a password: key prefixes only.
+
+pub mod compose;
+pub mod notices;
+pub mod transport;
+pub mod worker;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::audit::Actor;
+use crate::db::{DbConnection, now};
+use crate::models::mail::{MailState, NewMail};
+use crate::models::{User, UserId};
+
+/// What a mail is about; each kind is security (always sent) or one of the notifications a
+/// person may turn off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    ApiAccessOn,
+    KeyCreated,
+    KeyRegenerated,
+    KeyRetired,
+    KeyDeleted,
+    ApiAccessOff,
+    KeyCleared,
+    PasswordChanged,
+    Test,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::ApiAccessOn => "api_access_on",
+            MailKind::KeyCreated => "key_created",
+            MailKind::KeyRegenerated => "key_regenerated",
+            MailKind::KeyRetired => "key_retired",
+            MailKind::KeyDeleted => "key_deleted",
+            MailKind::ApiAccessOff => "api_access_off",
+            MailKind::KeyCleared => "key_cleared",
+            MailKind::PasswordChanged => "password_changed",
+            MailKind::Test => "test",
+        }
+    }
+}
+
+/// What a mail says: drawn into both parts by `compose`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MailContent {
+    pub subject: String,
+    /// The first line after the greeting: what happened.
+    pub headline: String,
+    pub paragraphs: Vec<String>,
+    /// Label and value: the key, who, when, from where.
+    pub facts: Vec<(String, String)>,
+    /// The one link: what it says, and the path on `KEYPORT_PUBLIC_URL`.
+    pub action: Option<(String, String)>,
+}
+
+impl MailContent {
+    pub fn new(subject: impl Into<String>, headline: impl Into<String>) -> Self {
+        MailContent {
+            subject: format!("keyport: {}", subject.into()),
+            headline: headline.into(),
+            paragraphs: Vec::new(),
+            facts: Vec::new(),
+            action: None,
+        }
+    }
+
+    pub fn paragraph(mut self, text: impl Into<String>) -> Self {
+        self.paragraphs.push(text.into());
+        self
+    }
+
+    pub fn fact(mut self, label: &str, value: impl Into<String>) -> Self {
+        self.facts.push((label.to_owned(), value.into()));
+        self
+    }
+
+    pub fn action(mut self, label: &str, path: &str) -> Self {
+        self.action = Some((label.to_owned(), path.to_owned()));
+        self
+    }
+
+    /// Who did it (when it was not the person themselves), when, and from where.
+    pub fn done_by(
+        self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        subject: UserId,
+        at: NaiveDateTime,
+    ) -> diesel::QueryResult<Self> {
+        let mut content = self;
+        if actor.id != subject {
+            let who = User::find(conn, actor.id)?.map_or_else(|| "an admin".to_owned(), |u| u.name);
+            content = content.fact("By", who);
+        }
+        content = content.fact("When", format!("{} UTC", at.format("%Y-%m-%d %H:%M")));
+        if let Some(ip) = &actor.ip {
+            content = content.fact("From", ip.clone());
+        }
+        Ok(content)
+    }
+}
+
+/// Queues a mail to `to` in the caller's transaction. A turned-off account gets none.
+pub fn queue(
+    conn: &mut DbConnection,
+    to: &User,
+    kind: MailKind,
+    content: &MailContent,
+) -> diesel::QueryResult<()> {
+    if to.disabled_at.is_some() {
+        return Ok(());
+    }
+    let text = serde_json::to_string(content).unwrap_or_default();
+    let at = now();
+    NewMail {
+        kind: kind.as_str(),
+        user_id: Some(to.id),
+        to_email: &to.email,
+        to_name: &to.name,
+        subject: &content.subject,
+        content: &text,
+        state: MailState::Pending,
+        next_attempt_at: at,
+        once_key: None,
+        created_at: at,
+    }
+    .insert(conn)?;
+    Ok(())
+}

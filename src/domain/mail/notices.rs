@@ -1,0 +1,168 @@
+//! The mails keyport sends about keys and accounts, each queued by the domain function that
+//! makes the change, in its transaction. Links name the portal's pages by path (the mail
+//! worker puts `KEYPORT_PUBLIC_URL` in front).
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::{MailContent, MailKind, queue};
+use crate::db::{DbConnection, now};
+use crate::domain::audit::Actor;
+use crate::models::{ApiKeyRow, User};
+
+const API_ACCESS: &str = "/settings/api-access";
+const PASSWORD: &str = "/settings/password";
+
+fn key_page(key: &ApiKeyRow) -> String {
+    format!("/settings/api-access/keys/{}", key.id)
+}
+
+fn utc(at: NaiveDateTime) -> String {
+    format!("{} UTC", at.format("%Y-%m-%d %H:%M"))
+}
+
+/// "Default (kp_a1b2c3…)".
+fn named(key: &ApiKeyRow) -> String {
+    format!("{} ({}…)", key.name, key.prefix)
+}
+
+pub fn api_access_on(
+    conn: &mut DbConnection,
+    to: &User,
+    actor: &Actor,
+    key: &ApiKeyRow,
+) -> QueryResult<()> {
+    let content = MailContent::new(
+        "API Access is on",
+        "API Access was turned on for your account, with a new API key.",
+    )
+    .paragraph("If this was not you, turn API Access off and change your password.")
+    .fact("Key", named(key))
+    .done_by(conn, actor, to.id, now())?
+    .action("Open API Access", API_ACCESS);
+    queue(conn, to, MailKind::ApiAccessOn, &content)
+}
+
+pub fn key_created(
+    conn: &mut DbConnection,
+    to: &User,
+    actor: &Actor,
+    key: &ApiKeyRow,
+) -> QueryResult<()> {
+    let mut content = MailContent::new(
+        format!("a new API key, “{}”", key.name),
+        "A new API key was created for your account.",
+    )
+    .fact("Key", named(key));
+    if let Some(end) = key.expires_at {
+        content = content.fact("Expires", utc(end));
+    }
+    let content = content
+        .done_by(conn, actor, to.id, now())?
+        .action("See the key", &key_page(key));
+    queue(conn, to, MailKind::KeyCreated, &content)
+}
+
+pub fn key_regenerated(
+    conn: &mut DbConnection,
+    to: &User,
+    actor: &Actor,
+    old: &ApiKeyRow,
+    new: &ApiKeyRow,
+    retires_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let until = match retires_at {
+        Some(end) => format!(
+            "The old key keeps working until {}; give your programs the new key before then.",
+            utc(end)
+        ),
+        None => "The old key, and every link that contains it, stopped working at once.".into(),
+    };
+    let content = MailContent::new(
+        format!("the API key “{}” was regenerated", old.name),
+        "An API key of yours was replaced with a new one (Regenerate New Key).",
+    )
+    .paragraph(until)
+    .fact("Old key", format!("{}…", old.prefix))
+    .fact("New key", format!("{}…", new.prefix))
+    .done_by(conn, actor, to.id, now())?
+    .action("See the new key", &key_page(new));
+    queue(conn, to, MailKind::KeyRegenerated, &content)
+}
+
+/// Retire Now or Delete Key: one key stopped; the others go on.
+pub fn key_stopped(
+    conn: &mut DbConnection,
+    to: &User,
+    actor: &Actor,
+    key: &ApiKeyRow,
+    deleted: bool,
+) -> QueryResult<()> {
+    let (kind, subject, headline) = if deleted {
+        (
+            MailKind::KeyDeleted,
+            format!("the API key “{}” was deleted", key.name),
+            "An API key of yours was deleted: it, and every link that contains it, no longer works.",
+        )
+    } else {
+        (
+            MailKind::KeyRetired,
+            format!("an old API key of “{}” was retired", key.name),
+            "An old API key of yours was retired before the end of its grace time: it no longer works.",
+        )
+    };
+    let content = MailContent::new(subject, headline)
+        .fact("Key", named(key))
+        .done_by(conn, actor, to.id, now())?
+        .action("Open API Access", API_ACCESS);
+    queue(conn, to, kind, &content)
+}
+
+pub fn api_access_off(conn: &mut DbConnection, to: &User, actor: &Actor) -> QueryResult<()> {
+    let content = MailContent::new(
+        "API Access is off",
+        "API Access was turned off for your account: every key of yours, and every link that contains one, no longer works.",
+    )
+    .done_by(conn, actor, to.id, now())?
+    .action("Open API Access", API_ACCESS);
+    queue(conn, to, MailKind::ApiAccessOff, &content)
+}
+
+/// An admin's Clear API Key (`key` none: all keys, access off) or Clear Key (one key).
+pub fn key_cleared(
+    conn: &mut DbConnection,
+    to: &User,
+    admin: &Actor,
+    key: Option<&ApiKeyRow>,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    let mut content = match key {
+        None => MailContent::new(
+            "an admin cleared your API key",
+            "An admin cleared your API key: every key of yours, and every link that contains one, no longer works. Your API Access stays off until you enable it again.",
+        ),
+        Some(key) => MailContent::new(
+            format!("an admin cleared your API key “{}”", key.name),
+            "An admin cleared one of your API keys: it, and every link that contains it, no longer works. Your other keys still do.",
+        )
+        .fact("Key", named(key)),
+    };
+    if let Some(reason) = reason {
+        content = content.fact("Reason", reason);
+    }
+    let content = content
+        .done_by(conn, admin, to.id, now())?
+        .action("Open API Access", API_ACCESS);
+    queue(conn, to, MailKind::KeyCleared, &content)
+}
+
+pub fn password_changed(conn: &mut DbConnection, to: &User, actor: &Actor) -> QueryResult<()> {
+    let content = MailContent::new(
+        "your password was changed",
+        "The password of your keyport account was changed, and your other sessions were signed out.",
+    )
+    .paragraph("If this was not you, reset your password at once and tell your admin.")
+    .done_by(conn, actor, to.id, now())?
+    .action("Password & Sign-in", PASSWORD);
+    queue(conn, to, MailKind::PasswordChanged, &content)
+}

@@ -1,0 +1,331 @@
+//! Mail: keyport tells people what happened, through a real SMTP server (aiosmtpd), from a
+//! durable outbox — queued with the change, retried, every attempt kept.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use keyport::config::{MailSettings, RetrySchedule};
+use keyport::db::schema::{mail_attempts, mails};
+use keyport::domain::api_access;
+use keyport::domain::audit::Actor;
+use keyport::domain::mail::worker::MailWorker;
+use keyport::models::Role;
+
+use crate::support::{Browser, ReceivedMail, SmtpServer, TestApp, TestUser};
+
+const PUBLIC_URL: &str = "https://keyport.example.com";
+
+/// The mail worker `serve` runs, sending to `smtp` with retries at once.
+fn worker(app: &TestApp, smtp: &SmtpServer) -> MailWorker {
+    let settings = MailSettings {
+        smtp_url: Some(smtp.url()),
+        mail_from: "keyport <keyport@example.com>".into(),
+        mail_retry_schedule: RetrySchedule(vec![Duration::ZERO, Duration::ZERO]),
+        ..MailSettings::default()
+    };
+    MailWorker::new(app.db.clone(), &settings, PUBLIC_URL).expect("mail worker")
+}
+
+/// Sends until nothing is due.
+async fn send_all(worker: &MailWorker) -> usize {
+    let mut sent = 0;
+    loop {
+        let n = worker.send_due().await.expect("send");
+        if n == 0 {
+            return sent;
+        }
+        sent += n;
+    }
+}
+
+fn queued(app: &TestApp) -> Vec<(String, String, Option<String>, i32)> {
+    app.with_conn(|c| {
+        mails::table
+            .order(mails::id.asc())
+            .select((
+                mails::to_email,
+                mails::state,
+                mails::last_error,
+                mails::attempts,
+            ))
+            .load(c)
+    })
+    .expect("mails")
+}
+
+/// What every mail keyport sends must be: to the person, marked automatic, both parts, the
+/// link on the public address, and never a key.
+fn check(mail: &ReceivedMail, to: &TestUser, subject: &str, path: &str, secrets: &[&str]) {
+    assert_eq!(mail.to, vec![to.email.clone()], "{subject}");
+    assert_eq!(mail.subject(), subject);
+    assert_eq!(
+        mail.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    assert!(mail.header("Message-ID").is_some(), "{subject}: Message-ID");
+    assert!(mail.header("Date").is_some(), "{subject}: Date");
+    let (text, html) = (mail.text(), mail.html());
+    let link = format!("{PUBLIC_URL}{path}");
+    assert!(text.contains(&link), "{subject}: {link} in\n{text}");
+    assert!(
+        html.contains(&format!("href=\"{link}\"")),
+        "{subject}: link in the HTML part"
+    );
+    let raw = String::from_utf8_lossy(&mail.raw);
+    for secret in secrets {
+        assert!(
+            !raw.contains(secret) && !text.contains(secret) && !html.contains(secret),
+            "{subject} carries a key"
+        );
+    }
+}
+
+async fn create_key(browser: &Browser, name: &str) -> String {
+    let page = browser
+        .post(
+            "/settings/api-access/keys",
+            &[("name", name), ("access", "full")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.shown_key()
+}
+
+#[actix_web::test]
+async fn key_changes_mail_their_owner_with_both_parts_a_link_and_never_the_key() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let (user, browser) = app.signed_in(Role::User, "Mia Mail").await;
+    let default = browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let ci = create_key(&browser, "CI").await;
+    let ci_id = app
+        .with_conn(|c| keyport::models::ApiKeyRow::active_for_user(c, user.id))
+        .expect("key")
+        .expect("live")
+        .id;
+    let regenerated = browser
+        .post(
+            &format!("/settings/api-access/keys/{ci_id}/regenerate"),
+            &[("grace", "24h")],
+        )
+        .await;
+    let rotated = regenerated.shown_key();
+    let rotated_id = app
+        .with_conn(|c| keyport::models::ApiKeyRow::active_for_user(c, user.id))
+        .expect("key")
+        .expect("live")
+        .id;
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
+    let cleared = admin
+        .post(
+            &format!("/admin/api-management/users/{}/clear", user.id),
+            &[("reason", "found in a public repository")],
+        )
+        .await;
+    assert_eq!(cleared.status, 303);
+
+    assert_eq!(send_all(&mailer).await, 4);
+    let mails = smtp.wait_for(4);
+    assert_eq!(mails.len(), 4);
+    let keys = [default.as_str(), ci.as_str(), rotated.as_str()];
+    check(
+        &mails[0],
+        &user,
+        "keyport: API Access is on",
+        "/settings/api-access",
+        &keys,
+    );
+    check(
+        &mails[1],
+        &user,
+        "keyport: a new API key, “CI”",
+        &format!("/settings/api-access/keys/{ci_id}"),
+        &keys,
+    );
+    assert!(
+        mails[1].text().contains(&format!("{}…", &ci[..9])),
+        "the prefix names the key"
+    );
+    check(
+        &mails[2],
+        &user,
+        "keyport: the API key “CI” was regenerated",
+        &format!("/settings/api-access/keys/{rotated_id}"),
+        &keys,
+    );
+    assert!(mails[2].text().contains("The old key keeps working until"));
+    check(
+        &mails[3],
+        &user,
+        "keyport: an admin cleared your API key",
+        "/settings/api-access",
+        &keys,
+    );
+    let text = mails[3].text();
+    assert!(
+        text.contains("Reason: found in a public repository"),
+        "{text}"
+    );
+    assert!(text.contains("By: Ada Admin"), "{text}");
+    assert!(text.contains("From: 127.0.0.1"), "{text}");
+    assert!(mails[3].html().contains("found in a public repository"));
+    // Every attempt is kept, with the server's reply.
+    let replies: Vec<String> = app
+        .with_conn(|c| mail_attempts::table.select(mail_attempts::reply).load(c))
+        .expect("attempts");
+    assert_eq!(replies.len(), 4);
+    assert!(replies.iter().all(|r| r.starts_with("250")), "{replies:?}");
+}
+
+#[actix_web::test]
+async fn a_password_change_mails_the_person() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let (user, browser) = app.signed_in(Role::User, "Pia Password").await;
+    let page = browser
+        .post(
+            "/settings/password",
+            &[
+                ("current_password", crate::support::PASSWORD),
+                ("new_password", "a brand new passphrase 42"),
+                ("confirm_password", "a brand new passphrase 42"),
+            ],
+        )
+        .await;
+    assert!(page.status < 400, "{}", page.body);
+    assert_eq!(send_all(&worker(&app, &smtp)).await, 1);
+    let mails = smtp.wait_for(1);
+    check(
+        &mails[0],
+        &user,
+        "keyport: your password was changed",
+        "/settings/password",
+        &["a brand new passphrase 42"],
+    );
+}
+
+#[actix_web::test]
+async fn a_change_rolled_back_queues_no_mail() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::User, "Rolf Rollback");
+    let actor = Actor {
+        id: user.id,
+        ip: None,
+    };
+    let outcome = app.with_conn(|c| {
+        c.transaction::<(), diesel::result::Error, _>(|c| {
+            api_access::enable(c, &actor).expect("enable");
+            assert_eq!(
+                mails::table.count().get_result::<i64>(c)?,
+                1,
+                "queued with the change"
+            );
+            Err(diesel::result::Error::RollbackTransaction)
+        })
+    });
+    assert!(outcome.is_err());
+    assert!(queued(&app).is_empty(), "nothing queued");
+}
+
+#[actix_web::test]
+async fn mail_waits_for_a_server_that_is_down_and_a_refusal_for_good_is_not_retried() {
+    let app = TestApp::spawn().await;
+    let mut smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let enable = |user: &TestUser| {
+        let actor = Actor {
+            id: user.id,
+            ip: None,
+        };
+        app.with_conn(|c| api_access::enable(c, &actor))
+            .expect("enable");
+    };
+
+    // Down: the attempt is kept and the mail waits; back up, it goes, once.
+    smtp.stop();
+    let patient = app.create_user(Role::User, "Pat Patient");
+    enable(&patient);
+    assert_eq!(mailer.send_due().await.expect("send"), 1);
+    let state = queued(&app);
+    assert_eq!(
+        (state[0].1.as_str(), state[0].3),
+        ("pending", 1),
+        "{state:?}"
+    );
+    assert!(state[0].2.is_some(), "the error is kept");
+    smtp.restart();
+    assert_eq!(send_all(&mailer).await, 1);
+    assert_eq!(smtp.wait_for(1).len(), 1);
+    assert_eq!(queued(&app)[0].1, "sent");
+
+    // A 550: given up at once with the reason; never tried again.
+    let refused = app.create_user(Role::User, "Refused Rita");
+    enable(&refused);
+    assert_eq!(send_all(&mailer).await, 1);
+    let state = queued(&app);
+    assert_eq!(
+        (state[1].1.as_str(), state[1].3),
+        ("failed", 1),
+        "{state:?}"
+    );
+    let reason = state[1].2.clone().unwrap_or_default();
+    assert!(
+        reason.contains("refused for good") && reason.contains("550"),
+        "{reason}"
+    );
+
+    // A 451 is retried, and given up after the schedule (two retries here).
+    let busy = app.create_user(Role::User, "Busy Bob");
+    enable(&busy);
+    assert_eq!(send_all(&mailer).await, 3);
+    let state = queued(&app);
+    assert_eq!(
+        (state[2].1.as_str(), state[2].3),
+        ("failed", 3),
+        "{state:?}"
+    );
+    assert!(
+        state[2]
+            .2
+            .clone()
+            .unwrap_or_default()
+            .contains("given up after 3 attempts")
+    );
+    assert_eq!(smtp.received().len(), 1, "only the patient mail arrived");
+}
+
+#[actix_web::test]
+async fn a_name_with_a_line_break_cannot_add_a_header_or_a_recipient() {
+    use keyport::models::NewUser;
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let email = "crafted@example.com";
+    let user = app
+        .with_conn(|c| {
+            NewUser {
+                email,
+                email_normalized: email,
+                name: "Eve\r\nBcc: thief@example.com\r\nSubject: you won",
+                password_hash: "not a hash",
+                role: Role::User,
+                created_at: keyport::db::now(),
+            }
+            .insert(c)
+        })
+        .expect("user");
+    let actor = Actor {
+        id: user.id,
+        ip: None,
+    };
+    app.with_conn(|c| api_access::enable(c, &actor))
+        .expect("enable");
+    assert_eq!(send_all(&worker(&app, &smtp)).await, 1);
+    let mails = smtp.wait_for(1);
+    assert_eq!(mails[0].to, vec![email.to_owned()], "one recipient");
+    assert_eq!(mails[0].subject(), "keyport: API Access is on");
+    assert!(mails[0].header("Bcc").is_none());
+}
