@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use crate::config::DatabaseArgs;
+use crate::config::{DatabaseArgs, MailSettings};
 use crate::domain::accounts::{self, NewAccount};
 use crate::models::{Role, User};
 use crate::server::open;
@@ -28,6 +28,54 @@ pub fn seed(args: &DatabaseArgs, users: u64, with_keys: bool, webhooks: u64) -> 
     // How long it took, for benchmarks; apart from the line scripts read.
     eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `keyport mail test`: one mail through the configured SMTP server, and its reply.
+pub fn mail_test(
+    settings: &MailSettings,
+    to: &str,
+    public_url: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::domain::mail::{MailContent, compose, transport::Transport};
+    let Some(url) = settings.smtp_url.as_deref() else {
+        anyhow::bail!(
+            "KEYPORT_SMTP_URL is not set: there is no SMTP server to test (mails go to the log)"
+        );
+    };
+    let from = settings
+        .mail_from
+        .parse()
+        .map_err(|e| anyhow::anyhow!("KEYPORT_MAIL_FROM is not an address: {e}"))?;
+    let content = MailContent::new(
+        "a test mail",
+        "This is a test mail from keyport: mail reaches you.",
+    )
+    .paragraph("Someone with access to the keyport server sent it with `keyport mail test`.");
+    let message = compose::render(to, to, &content, &from, public_url.unwrap_or(""))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // lettre's connection pool starts a task as it is made: inside the runtime.
+    let sent = runtime.block_on(async {
+        let transport = Transport::new(Some(url)).map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(transport.send(message).await)
+    })?;
+    match sent {
+        Ok(reply) => {
+            println!("sent to {to}; the server said: {reply}");
+            Ok(())
+        }
+        Err(refused) => anyhow::bail!(
+            "the mail was not sent ({}): {}",
+            if refused.permanent {
+                "refused for good"
+            } else {
+                "try again later"
+            },
+            refused.reason
+        ),
+    }
 }
 
 /// The password on standard input, without its final line break.

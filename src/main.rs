@@ -1,10 +1,10 @@
-//! The keyport command line: serve, migrate, user, seed, backup.
+//! The keyport command line: serve, migrate, user, mail, seed, backup.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use keyport::commands::{backup, change_user, create_user, read_password, seed};
+use keyport::commands::{backup, change_user, create_user, mail_test, read_password, seed};
 use keyport::config::{DatabaseArgs, ServeArgs};
 use keyport::domain::accounts;
 use keyport::models::Role;
@@ -46,6 +46,9 @@ enum Command {
         database: DatabaseArgs,
     },
     /// Copy a live SQLite database, consistently, to a new file (PostgreSQL: use pg_dump).
+    /// Mail: `keyport mail test --to ADDRESS` sends one mail through the SMTP server.
+    #[command(subcommand)]
+    Mail(MailCommand),
     Backup {
         /// The file to write; it must not exist yet.
         path: std::path::PathBuf,
@@ -100,6 +103,21 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send one test mail through the configured SMTP server and print its reply.
+    Test {
+        /// Who gets it.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        mail: keyport::config::MailSettings,
+        /// The address people use (not needed for the test).
+        #[arg(long, env = "KEYPORT_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RoleArg {
     User,
@@ -122,6 +140,11 @@ fn main() -> ExitCode {
     init_tracing();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(*args),
+        Command::Mail(MailCommand::Test {
+            to,
+            mail,
+            public_url,
+        }) => mail_test(&mail, &to, public_url.as_deref()),
         Command::Migrate(args) => open(&args).map(|_| println!("migrations are up to date")),
         Command::User(UserCommand::Create {
             email,

@@ -23,9 +23,9 @@ pub fn open(args: &DatabaseArgs) -> anyhow::Result<Db> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = open(&args.database)?;
-    let mailer = mail_worker(&db, &args)?;
+    let public_url = mail_links(&args)?;
     announce_first_start(&db, &args)?;
-    if args.demo && mailer.writes_to_log() {
+    if args.demo && args.mail.smtp_url.is_none() {
         println!(
             "No SMTP server is set (KEYPORT_SMTP_URL): the mails keyport sends are written to its log."
         );
@@ -36,6 +36,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let worker =
             Worker::new(db.clone(), args.delivery.clone()).map_err(anyhow::Error::msg)?.with_metrics(state.metrics.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // (lettre's connection pool starts a task as it is made: inside the runtime.)
+        let mailer = MailWorker::new(db.clone(), &args.mail, &public_url).map_err(anyhow::Error::msg)?;
         let mail_stop = stopped.clone();
         let delivering = actix_web::rt::spawn(async move { worker.run(stopped).await });
         let mailing = actix_web::rt::spawn(async move { mailer.run(mail_stop).await });
@@ -69,9 +71,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The mail worker: links in mails point at `KEYPORT_PUBLIC_URL`, which must be an absolute
-/// http(s) URL when mail goes to an SMTP server.
-fn mail_worker(db: &Db, args: &ServeArgs) -> anyhow::Result<MailWorker> {
+/// Where links in mails point: `KEYPORT_PUBLIC_URL`, which must be an absolute http(s) URL
+/// when mail goes to an SMTP server.
+fn mail_links(args: &ServeArgs) -> anyhow::Result<String> {
     let public_url = match (&args.web.public_url, &args.mail.smtp_url) {
         (Some(url), None) => url.clone(),
         (Some(url), Some(_)) => {
@@ -90,7 +92,7 @@ fn mail_worker(db: &Db, args: &ServeArgs) -> anyhow::Result<MailWorker> {
         ),
         (None, None) => format!("http://{}", args.bind),
     };
-    MailWorker::new(db.clone(), &args.mail, &public_url).map_err(anyhow::Error::msg)
+    Ok(public_url)
 }
 
 /// SIGTERM (from a service manager or an orchestrator) or Ctrl-C.

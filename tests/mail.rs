@@ -329,3 +329,42 @@ async fn a_name_with_a_line_break_cannot_add_a_header_or_a_recipient() {
     assert_eq!(mails[0].subject(), "keyport: API Access is on");
     assert!(mails[0].header("Bcc").is_none());
 }
+
+#[actix_web::test]
+async fn keyport_mail_test_sends_one_mail_or_says_why_not() {
+    let smtp = SmtpServer::start();
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
+            .args(["mail", "test", "--to", "operator@example.com"])
+            .env("KEYPORT_SMTP_URL", url)
+            .env("KEYPORT_MAIL_FROM", "keyport <keyport@example.com>")
+            .env("KEYPORT_LOG", "warn")
+            .output()
+            .expect("run keyport mail test")
+    };
+    let sent = run(&smtp.url());
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(stdout.contains("the server said: 250"), "{stdout}");
+    let mails = smtp.wait_for(1);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["operator@example.com".to_owned()]);
+    assert_eq!(mails[0].subject(), "keyport: a test mail");
+
+    let closed = format!("smtp://127.0.0.1:{}", crate::support::free_port());
+    let failed = run(&closed);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success());
+    assert!(stderr.contains("the mail was not sent"), "{stderr}");
+    let unset = std::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .args(["mail", "test", "--to", "operator@example.com"])
+        .env_remove("KEYPORT_SMTP_URL")
+        .output()
+        .expect("run");
+    assert!(!unset.status.success());
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("KEYPORT_SMTP_URL is not set"));
+}

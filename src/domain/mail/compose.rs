@@ -26,22 +26,38 @@ struct HtmlPart<'a> {
     link: Option<(String, String)>,
 }
 
+/// A message ready to send, and its plain-text part (what the log shows when no SMTP server
+/// is set).
+pub struct Composed {
+    pub message: Message,
+    pub text: String,
+}
+
 /// Why a mail cannot be made into a message: not worth retrying.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Unsendable(pub String);
 
-/// The message for `mail`, from `from`, with links on `public_url`.
-pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Message, Unsendable> {
+/// The message for a queued `mail`, from `from`, with links on `public_url`.
+pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Composed, Unsendable> {
     let content: MailContent = serde_json::from_str(&mail.content)
         .map_err(|e| Unsendable(format!("the mail's content cannot be read: {e}")))?;
-    let address = mail
-        .to_email
+    render(&mail.to_name, &mail.to_email, &content, from, public_url)
+}
+
+/// The message saying `content` to `to_name <to_email>`.
+pub fn render(
+    to_name: &str,
+    to_email: &str,
+    content: &MailContent,
+    from: &Mailbox,
+    public_url: &str,
+) -> Result<Composed, Unsendable> {
+    let address = to_email
         .parse()
         .map_err(|e| Unsendable(format!("not an address mail can go to: {e}")))?;
     // A display name is one line: lettre would fail (panic) on a line break in it.
-    let name: String = mail
-        .to_name
+    let name: String = to_name
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
@@ -53,20 +69,20 @@ pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Message,
         )
     });
     let text = TextPart {
-        name: &mail.to_name,
-        content: &content,
+        name: to_name,
+        content,
         link: link.clone(),
     }
     .render()
     .map_err(|e| Unsendable(e.to_string()))?;
     let html = HtmlPart {
-        name: &mail.to_name,
-        content: &content,
+        name: to_name,
+        content,
         link,
     }
     .render()
     .map_err(|e| Unsendable(e.to_string()))?;
-    Message::builder()
+    let message = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(content.subject.clone())
@@ -81,7 +97,7 @@ pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Message,
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
-                        .body(text),
+                        .body(text.clone()),
                 )
                 .singlepart(
                     SinglePart::builder()
@@ -89,5 +105,6 @@ pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Message,
                         .body(html),
                 ),
         )
-        .map_err(|e| Unsendable(e.to_string()))
+        .map_err(|e| Unsendable(e.to_string()))?;
+    Ok(Composed { message, text })
 }

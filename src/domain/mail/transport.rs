@@ -2,7 +2,9 @@
 //! so keyport works, and its demo shows what it would send, without a mail server.
 
 use lettre::transport::smtp::AsyncSmtpTransport;
-use lettre::{AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncTransport, Tokio1Executor};
+
+use super::compose::Composed;
 
 /// What the SMTP server answered when it did not take a mail.
 #[derive(Debug, Clone)]
@@ -35,19 +37,21 @@ impl Transport {
         }
     }
 
-    pub fn is_log(&self) -> bool {
-        matches!(self, Transport::Log)
-    }
-
     /// Sends one message; the server's reply when it took it.
-    pub async fn send(&self, message: Message) -> Result<String, Refused> {
+    pub async fn send(&self, mail: Composed) -> Result<String, Refused> {
         match self {
             Transport::Log => {
-                let text = String::from_utf8_lossy(&message.formatted()).into_owned();
-                tracing::info!(mail = %text, "no SMTP server is set (KEYPORT_SMTP_URL): this mail was written to the log instead");
+                let headers = mail.message.headers();
+                let field = |name: &str| headers.get_raw(name).unwrap_or_default().to_owned();
+                tracing::info!(
+                    to = %field("To"),
+                    subject = %field("Subject"),
+                    text = %mail.text,
+                    "no SMTP server is set (KEYPORT_SMTP_URL): this mail was written to the log instead"
+                );
                 Ok("written to the log (no SMTP server is set)".into())
             }
-            Transport::Smtp(smtp) => match smtp.send(message).await {
+            Transport::Smtp(smtp) => match smtp.send(mail.message).await {
                 Ok(response) => Ok(format!(
                     "{} {}",
                     response.code(),

@@ -48,10 +48,6 @@ impl MailWorker {
         })
     }
 
-    pub fn writes_to_log(&self) -> bool {
-        self.transport.is_log()
-    }
-
     /// Sends what is due, once: how many mails it attempted.
     pub async fn send_due(&self) -> Result<usize, Unavailable> {
         let at = now();
