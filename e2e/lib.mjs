@@ -188,6 +188,8 @@ export async function checkKeyboard(page, label) {
     const selector = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])";
     return [...document.querySelectorAll(selector)]
       .filter((el) => el.offsetParent !== null && !el.closest("[hidden]") && !el.closest("details:not([open]) > :not(summary)"))
+      // A radio group is one Tab stop (its checked radio); arrow keys move within it.
+      .filter((el) => !(el.type === "radio" && !el.checked && el.form && [...el.form.elements].some((o) => o.type === "radio" && o.name === el.name && o.checked)))
       .map((el, i) => { el.dataset.kbd = String(i); return String(i); });
   });
   const reached = new Set();

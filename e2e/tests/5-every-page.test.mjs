@@ -35,6 +35,11 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(user.page, "/settings/api-access/disable", "api-access-confirm-turn-off");
   await visit(user.page, `/settings/api-access/webhooks/${made.json.id}`, "webhook-owner");
   await visit(user.page, "/settings/password", "password-and-sign-in");
+  await visit(user.page, "/settings/api-access/keys/new", "create-new-key-page");
+  const me = await api(user.key, "GET", "/api/v1/me");
+  await visit(user.page, `/settings/api-access/keys/${me.json.key.id}`, "key-page");
+  await visit(user.page, `/settings/api-access/keys/${me.json.key.id}/regenerate`, "key-confirm-regenerate-page");
+  await visit(user.page, `/settings/api-access/keys/${me.json.key.id}/delete`, "key-confirm-delete");
 
   const admin = await (await context(browser, { js: true })).newPage();
   await signIn(admin, createUser("admin", "Abe Admin"));
@@ -45,6 +50,9 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(admin, userUrl, "api-management-user-page");
   await visit(admin, `${userUrl}/clear`, "api-management-clear");
   await visit(admin, `${userUrl}/webhooks/${made.json.id}`, "webhook-staff");
+  await visit(admin, `${userUrl}/keys/${me.json.key.id}/clear`, "api-management-clear-key");
+  await visit(admin, "/admin/api-management/policy", "key-policy");
+  await visit(admin, "/admin/mail", "mail-log");
 
   // Dark mode follows the system setting.
   const darkPage = await (await context(browser, { js: true, colorScheme: "dark" })).newPage();

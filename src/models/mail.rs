@@ -80,6 +80,11 @@ impl NewMail<'_> {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQL's lower(), the same on SQLite and PostgreSQL for ASCII.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 impl Mail {
     /// Claims up to `limit` due mails until `until`: other workers (on any instance) skip them.
     pub fn claim_due(
@@ -163,7 +168,8 @@ impl Mail {
             query = query.filter(mails::state.eq(state));
         }
         if let Some(to) = to {
-            query = query.filter(mails::to_email.eq(to.to_owned()));
+            // Addresses are kept as typed; people search them in any case.
+            query = query.filter(lower(mails::to_email).eq(to.to_owned()));
         }
         if let Some(before) = before {
             query = query.filter(mails::id.lt(before));

@@ -7,6 +7,7 @@ pub mod device_cookie;
 pub mod error_page;
 pub mod guide_examples;
 pub mod login;
+pub mod mail_log;
 pub mod pages;
 pub mod password_attempts;
 pub mod route;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     setup::routes(cfg);
     settings::routes(cfg);
     api_management::routes(cfg);
+    mail_log::routes(cfg);
     developer_guide::routes(cfg);
 }
 

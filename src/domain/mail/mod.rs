@@ -134,3 +134,49 @@ pub fn queue(
     .insert(conn)?;
     Ok(())
 }
+
+/// How many mails the log shows a page.
+pub const LOG_PAGE: i64 = 50;
+
+/// A page of the mail log: newest first, each mail with its attempts.
+pub struct MailLog {
+    pub mails: Vec<(
+        crate::models::mail::Mail,
+        Vec<crate::models::mail::MailAttempt>,
+    )>,
+    /// Where the next page starts, when there is one.
+    pub next_before: Option<i64>,
+}
+
+/// The mails sent and queued, for support staff: subjects, states and the server's replies,
+/// never bodies (they can carry reset links).
+pub fn log(
+    conn: &mut DbConnection,
+    state: Option<MailState>,
+    to: Option<&str>,
+    before: Option<i64>,
+) -> diesel::QueryResult<MailLog> {
+    use crate::models::mail::{Mail, MailId};
+    let to = to
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    let mut mails = Mail::recent(conn, state, to.as_deref(), before.map(MailId), LOG_PAGE + 1)?;
+    let next_before = if mails.len() as i64 > LOG_PAGE {
+        mails.truncate(LOG_PAGE as usize);
+        mails.last().map(|m| m.id.0)
+    } else {
+        None
+    };
+    let ids: Vec<MailId> = mails.iter().map(|m| m.id).collect();
+    let mut attempts = Mail::attempts_of(conn, &ids)?;
+    let mails = mails
+        .into_iter()
+        .map(|mail| {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                attempts.drain(..).partition(|a| a.mail_id == mail.id);
+            attempts = rest;
+            (mail, mine)
+        })
+        .collect();
+    Ok(MailLog { mails, next_before })
+}
