@@ -41,6 +41,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mail_stop = stopped.clone();
         let delivering = actix_web::rt::spawn(async move { worker.run(stopped).await });
         let mailing = actix_web::rt::spawn(async move { mailer.run(mail_stop).await });
+        actix_web::rt::spawn(remind_expiring_keys(db.clone()));
         actix_web::rt::spawn(sweep_expired_sessions(db));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
         let server = HttpServer::new(move || app(state.clone()))
@@ -166,6 +167,25 @@ async fn forget_idle_limits(state: AppState) {
             .await;
         if let Err(e) = forgotten {
             tracing::warn!(error = %e, "could not forget spent sign-in limits");
+        }
+    }
+}
+
+/// Every ten minutes, queues the expiry reminders that are due (each goes once).
+async fn remind_expiring_keys(db: Db) {
+    let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let queued = db
+            .write(|c| {
+                crate::db::write_transaction(c, |c| {
+                    crate::domain::mail::reminders::queue_due(c, crate::db::now())
+                })
+                .map_err(anyhow::Error::from)
+            })
+            .await;
+        if let Err(e) = queued {
+            tracing::warn!(error = %e, "could not queue the expiry reminders");
         }
     }
 }

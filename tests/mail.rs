@@ -368,3 +368,138 @@ async fn keyport_mail_test_sends_one_mail_or_says_why_not() {
     assert!(!unset.status.success());
     assert!(String::from_utf8_lossy(&unset.stderr).contains("KEYPORT_SMTP_URL is not set"));
 }
+
+#[actix_web::test]
+async fn an_expiry_reminder_goes_once_per_key_and_threshold_and_only_to_who_wants_it() {
+    use keyport::db::schema::api_keys;
+    use keyport::domain::mail::reminders;
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let (user, browser) = app.signed_in(Role::User, "Rae Reminded").await;
+    browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let key = browser
+        .post(
+            "/settings/api-access/keys",
+            &[
+                ("name", "Nightly"),
+                ("access", "read"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await
+        .shown_key();
+    send_all(&mailer).await; // API Access on, a new key
+    let before = smtp.wait_for(2).len();
+    let id: i64 = app
+        .with_conn(|c| {
+            api_keys::table
+                .filter(api_keys::name.eq("Nightly"))
+                .select(api_keys::id)
+                .first(c)
+        })
+        .expect("key");
+    // Six days from expiry: the 7-day reminder, however often the scan runs.
+    let set_expiry = |hours: i64| {
+        app.with_conn(|c| {
+            diesel::update(api_keys::table.find(id))
+                .set(api_keys::expires_at.eq(keyport::db::now() + chrono::Duration::hours(hours)))
+                .execute(c)
+        })
+        .expect("move time");
+    };
+    let scan = || {
+        app.with_conn(|c| reminders::queue_due(c, keyport::db::now()))
+            .expect("scan")
+    };
+    set_expiry(6 * 24);
+    assert_eq!(scan(), 1);
+    assert_eq!(scan(), 0);
+    assert_eq!(scan(), 0);
+    send_all(&mailer).await;
+    let mails = smtp.wait_for(before + 1);
+    assert_eq!(mails.len(), before + 1);
+    let reminder = &mails[before];
+    check(
+        reminder,
+        &user,
+        "keyport: your API key “Nightly” expires in 7 days",
+        &format!("/settings/api-access/keys/{id}"),
+        &[&key],
+    );
+    // Then the 1-day one, once; and the expired one, once.
+    set_expiry(12);
+    assert_eq!((scan(), scan()), (1, 0));
+    set_expiry(-1);
+    assert_eq!((scan(), scan()), (1, 0));
+    send_all(&mailer).await;
+    let subjects: Vec<String> = smtp
+        .wait_for(before + 3)
+        .iter()
+        .skip(before)
+        .map(|m| m.subject())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "keyport: your API key “Nightly” expires in 7 days",
+            "keyport: your API key “Nightly” expires tomorrow",
+            "keyport: your API key “Nightly” expired",
+        ]
+    );
+
+    // Turned off under Notifications: no reminders; security mails still go.
+    let (other, other_browser) = app.signed_in(Role::User, "Quinn Quiet").await;
+    let page = other_browser.get("/settings/notifications").await;
+    assert!(page.contains("Keys that expire soon"));
+    let saved = other_browser
+        .post(
+            "/settings/notifications",
+            &[("webhook_alerts", "on"), ("stale_keys", "on")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    other_browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let quiet_key = other_browser
+        .post(
+            "/settings/api-access/keys",
+            &[
+                ("name", "Quiet"),
+                ("access", "read"),
+                ("expires_in_days", "3"),
+            ],
+        )
+        .await
+        .shown_key();
+    assert_eq!(scan(), 0, "no reminder for who turned them off");
+    let sent_before = smtp.received().len();
+    send_all(&mailer).await;
+    let arrived = smtp.wait_for(sent_before + 2);
+    let theirs: Vec<String> = arrived
+        .iter()
+        .filter(|m| m.to == vec![other.email.clone()])
+        .map(|m| m.subject())
+        .collect();
+    assert_eq!(
+        theirs,
+        [
+            "keyport: API Access is on",
+            "keyport: a new API key, “Quiet”"
+        ]
+    );
+    assert!(
+        !arrived
+            .iter()
+            .any(|m| String::from_utf8_lossy(&m.raw).contains(&quiet_key))
+    );
+    let bad = other_browser
+        .post("/settings/notifications", &[("webhook_alerts", "yes")])
+        .await;
+    assert_eq!(bad.status, 422);
+}

@@ -292,6 +292,24 @@ impl ApiKeyRow {
             .load(conn)
     }
 
+    /// Keys that are not revoked nor retiring and expire in (`from`, `until`], with their
+    /// owners (the expiry reminders' scan).
+    pub fn expiring(
+        conn: &mut DbConnection,
+        from: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> QueryResult<Vec<(Self, User)>> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::retires_at.is_null())
+            .filter(api_keys::expires_at.gt(from))
+            .filter(api_keys::expires_at.le(until))
+            .filter(users::api_access_at.is_not_null())
+            .select((Self::as_select(), User::as_select()))
+            .load(conn)
+    }
+
     pub fn record_use(
         conn: &mut DbConnection,
         id: i64,

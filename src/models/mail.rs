@@ -62,21 +62,14 @@ pub struct MailAttempt {
 }
 
 impl NewMail<'_> {
-    /// Queues the mail; a `once_key` already used queues nothing (returns false).
+    /// Queues the mail; a `once_key` already used queues nothing (returns false): the
+    /// database decides, so two instances scanning at once queue it once.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        if let Some(key) = self.once_key {
-            let taken: bool = diesel::select(diesel::dsl::exists(
-                mails::table.filter(mails::once_key.eq(key)),
-            ))
-            .get_result(conn)?;
-            if taken {
-                return Ok(false);
-            }
-        }
-        diesel::insert_into(mails::table)
+        crate::on_backend!(conn, |c| diesel::insert_into(mails::table)
             .values(self)
-            .execute(conn)
-            .map(|n| n == 1)
+            .on_conflict_do_nothing()
+            .execute(c))
+        .map(|n| n == 1)
     }
 }
 

@@ -209,6 +209,23 @@ impl User {
             .execute(conn)
     }
 
+    /// Which notices beyond security mails the person wants.
+    pub fn set_notifications(
+        conn: &mut DbConnection,
+        id: UserId,
+        webhook_alerts: bool,
+        expiry: bool,
+        stale_keys: bool,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::notify_webhook_alerts.eq(webhook_alerts),
+                users::notify_expiry.eq(expiry),
+                users::notify_stale_keys.eq(stale_keys),
+            ))
+            .execute(conn)
+    }
+
     pub fn set_role(conn: &mut DbConnection, id: UserId, role: Role) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set(users::role.eq(role))

@@ -5,6 +5,7 @@
 
 pub mod compose;
 pub mod notices;
+pub mod reminders;
 pub mod transport;
 pub mod worker;
 
@@ -28,7 +29,17 @@ pub enum MailKind {
     ApiAccessOff,
     KeyCleared,
     PasswordChanged,
-    Test,
+    /// A key expiring in 7 days or 1 day, or expired.
+    ExpiryReminder,
+}
+
+/// What a person may turn off under Notifications; security mails always go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Security,
+    WebhookAlerts,
+    Expiry,
+    StaleKeys,
 }
 
 impl MailKind {
@@ -42,7 +53,14 @@ impl MailKind {
             MailKind::ApiAccessOff => "api_access_off",
             MailKind::KeyCleared => "key_cleared",
             MailKind::PasswordChanged => "password_changed",
-            MailKind::Test => "test",
+            MailKind::ExpiryReminder => "expiry_reminder",
+        }
+    }
+
+    pub fn notice(self) -> Notice {
+        match self {
+            MailKind::ExpiryReminder => Notice::Expiry,
+            _ => Notice::Security,
         }
     }
 }
@@ -107,15 +125,34 @@ impl MailContent {
     }
 }
 
-/// Queues a mail to `to` in the caller's transaction. A turned-off account gets none.
+/// Queues a mail to `to` in the caller's transaction. A turned-off account gets none, and a
+/// person who turned a notice off gets none of it.
 pub fn queue(
     conn: &mut DbConnection,
     to: &User,
     kind: MailKind,
     content: &MailContent,
 ) -> diesel::QueryResult<()> {
-    if to.disabled_at.is_some() {
-        return Ok(());
+    queue_once(conn, to, kind, content, None).map(drop)
+}
+
+/// As `queue`, but at most once for `once` (a reminder per key and threshold): whether it
+/// was queued now.
+pub fn queue_once(
+    conn: &mut DbConnection,
+    to: &User,
+    kind: MailKind,
+    content: &MailContent,
+    once: Option<&str>,
+) -> diesel::QueryResult<bool> {
+    let wanted = match kind.notice() {
+        Notice::Security => true,
+        Notice::WebhookAlerts => to.notify_webhook_alerts,
+        Notice::Expiry => to.notify_expiry,
+        Notice::StaleKeys => to.notify_stale_keys,
+    };
+    if to.disabled_at.is_some() || !wanted {
+        return Ok(false);
     }
     let text = serde_json::to_string(content).unwrap_or_default();
     let at = now();
@@ -128,11 +165,10 @@ pub fn queue(
         content: &text,
         state: MailState::Pending,
         next_attempt_at: at,
-        once_key: None,
+        once_key: once,
         created_at: at,
     }
-    .insert(conn)?;
-    Ok(())
+    .insert(conn)
 }
 
 /// How many mails the log shows a page.

@@ -4,6 +4,7 @@
 
 mod api_access;
 mod keys;
+mod notifications;
 mod password;
 pub mod urls;
 mod webhooks;
@@ -52,6 +53,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource(urls::PASSWORD)
                 .get(password::show)
                 .post(password::change),
+        )
+        .service(
+            web::resource(urls::NOTIFICATIONS)
+                .get(notifications::show)
+                .post(notifications::save),
         )
         .service(web::resource(urls::SIGN_OUT_EVERYWHERE).post(password::sign_out_everywhere));
 }

@@ -19,4 +19,5 @@ pub const WEBHOOK_DELETE: &str = "/settings/api-access/webhooks/{id}/delete";
 pub const WEBHOOK_SECRET: &str = "/settings/api-access/webhooks/{id}/secret";
 pub const REDELIVER: &str = "/settings/api-access/webhooks/{id}/deliveries/{delivery}/redeliver";
 pub const PASSWORD: &str = "/settings/password";
+pub const NOTIFICATIONS: &str = "/settings/notifications";
 pub const SIGN_OUT_EVERYWHERE: &str = "/settings/sign-out-everywhere";
