@@ -503,3 +503,78 @@ async fn an_expiry_reminder_goes_once_per_key_and_threshold_and_only_to_who_want
         .await;
     assert_eq!(bad.status, 422);
 }
+
+#[actix_web::test]
+async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once() {
+    use crate::support::Receiver;
+    use keyport::config::DeliverySettings;
+    use keyport::db::schema::webhooks;
+    use keyport::domain::delivery::Worker;
+
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let (owner, key) = app.user_with_key("Wes Webhooks").await;
+    let failing = Receiver::start(&[500, 500, 410]);
+    let hook = app
+        .api()
+        .create_webhook(&key, &failing.url(), "Contact", "Create")
+        .await;
+    let id = hook["id"].as_i64().expect("id");
+    send_all(&mailer).await; // API Access on
+    let before = smtp.wait_for(1).len();
+    let deliveries = Worker::new(
+        app.db.clone(),
+        DeliverySettings {
+            webhook_allow_private: true,
+            webhook_retry_schedule: RetrySchedule(vec![Duration::ZERO; 5]),
+            ..DeliverySettings::default()
+        },
+    )
+    .expect("worker");
+    // Failing since yesterday: the next failure tells the owner, once for this spell.
+    app.api().create_contact(&key, "Fay", "Failing").await;
+    app.with_conn(|c| {
+        diesel::update(webhooks::table.find(id))
+            .set(webhooks::failing_since.eq(keyport::db::now() - chrono::Duration::hours(25)))
+            .execute(c)
+    })
+    .expect("a day of failures");
+    assert_eq!(deliveries.deliver_due().await.expect("deliver"), 1); // 500
+    assert_eq!(deliveries.deliver_due().await.expect("deliver"), 1); // 500 again: no second mail
+    assert_eq!(deliveries.deliver_due().await.expect("deliver"), 1); // 410: turned off
+    send_all(&mailer).await;
+    let mails = smtp.wait_for(before + 2);
+    let subjects: Vec<String> = mails.iter().skip(before).map(|m| m.subject()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "keyport: a webhook has been failing for a day",
+            "keyport: a webhook was turned off"
+        ]
+    );
+    let path = format!("/settings/api-access/webhooks/{id}");
+    check(
+        &mails[before],
+        &owner,
+        "keyport: a webhook has been failing for a day",
+        &path,
+        &[&key],
+    );
+    check(
+        &mails[before + 1],
+        &owner,
+        "keyport: a webhook was turned off",
+        &path,
+        &[&key],
+    );
+    let text = mails[before + 1].text();
+    assert!(
+        text.contains("410 Gone") && text.contains(&failing.url()),
+        "{text}"
+    );
+    assert!(
+        text.contains("Last error: the receiver answered 410 Gone"),
+        "{text}"
+    );
+}

@@ -116,6 +116,20 @@ impl Webhook {
             .load(conn)
     }
 
+    /// A webhook and its owner, whoever that is (the worker's alerts).
+    pub fn with_owner(
+        conn: &mut DbConnection,
+        id: WebhookId,
+    ) -> QueryResult<Option<(Webhook, super::User)>> {
+        use crate::db::schema::users;
+        webhooks::table
+            .inner_join(users::table)
+            .filter(webhooks::id.eq(id))
+            .select((Webhook::as_select(), super::User::as_select()))
+            .first(conn)
+            .optional()
+    }
+
     /// The user's webhook with this id; another user's is None, as if it did not exist.
     pub fn find_owned(
         conn: &mut DbConnection,
@@ -176,13 +190,18 @@ impl Webhook {
     }
 
     /// keyport turns a webhook off by itself (410 Gone, failing too long) and says why.
+    /// keyport turns an On webhook off, saying why; how many it turned off (0: it was Off).
     pub fn turn_off(conn: &mut DbConnection, id: WebhookId, reason: &str) -> QueryResult<usize> {
-        diesel::update(webhooks::table.find(id))
-            .set((
-                webhooks::status.eq(WebhookStatus::Off),
-                webhooks::disabled_reason.eq(reason),
-            ))
-            .execute(conn)
+        diesel::update(
+            webhooks::table
+                .find(id)
+                .filter(webhooks::status.eq(WebhookStatus::On)),
+        )
+        .set((
+            webhooks::status.eq(WebhookStatus::Off),
+            webhooks::disabled_reason.eq(reason),
+        ))
+        .execute(conn)
     }
 
     pub fn delete_owned(

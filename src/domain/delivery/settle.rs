@@ -11,6 +11,7 @@ use super::Outcome;
 use crate::config::DeliverySettings;
 use crate::db::{DbConnection, now};
 use crate::domain::Result;
+use crate::domain::mail::notices;
 use crate::models::delivery::{Delivery, DeliveryJob, DeliveryState, NewAttempt};
 use crate::models::{DeliveryId, Webhook, WebhookId};
 
@@ -98,18 +99,28 @@ fn settle_failure(
 ) -> Result<()> {
     let at = failed.attempted_at;
     let gone = failed.response_status == Some(410);
+    let last_error = match (failed.error, failed.response_status) {
+        (Some(error), _) => error.to_owned(),
+        (None, Some(status)) => format!("the receiver answered HTTP {status}"),
+        (None, None) => "no answer".to_owned(),
+    };
     failed.insert(conn)?;
     let attempts = job.attempts + 1;
     let (state, next) = if gone {
         // 410 Gone: the receiver asks us to stop.
-        Webhook::turn_off(
-            conn,
-            job.webhook_id,
-            "Turned off because the receiver answered 410 Gone.",
-        )?;
+        let reason = "Turned off because the receiver answered 410 Gone.";
+        if Webhook::turn_off(conn, job.webhook_id, reason)? > 0 {
+            notices::webhook_turned_off(conn, job.webhook_id, reason, &last_error)?;
+        }
         (DeliveryState::Failed, None)
     } else {
-        turn_off_if_failing_too_long(conn, job.webhook_id, at, settings.webhook_disable_after)?;
+        turn_off_if_failing_too_long(
+            conn,
+            job.webhook_id,
+            at,
+            settings.webhook_disable_after,
+            &last_error,
+        )?;
         match next_attempt(
             &settings.webhook_retry_schedule.0,
             attempts,
@@ -124,23 +135,31 @@ fn settle_failure(
     Ok(())
 }
 
-/// A webhook that has failed without a success for `span` is turned off, saying why.
+/// A webhook that has failed without a success for `span` is turned off, saying why; its owner
+/// hears of a spell of failures once it lasts a day, and of the turning off.
 fn turn_off_if_failing_too_long(
     conn: &mut DbConnection,
     webhook: WebhookId,
     at: NaiveDateTime,
     span: Duration,
+    last_error: &str,
 ) -> Result<()> {
     let Some(since) = Webhook::note_failure(conn, webhook, at)? else {
         return Ok(());
     };
-    if at - since >= chrono::Duration::from_std(span).unwrap_or(chrono::Duration::MAX) {
+    let failing = at - since;
+    if failing >= chrono::Duration::hours(24) {
+        notices::webhook_failing(conn, webhook, since, last_error)?;
+    }
+    if failing >= chrono::Duration::from_std(span).unwrap_or(chrono::Duration::MAX) {
         let reason = format!(
             "Turned off because its deliveries kept failing from {} to {}. Turn it on again once the receiver works.",
             since.format("%Y-%m-%d %H:%M UTC"),
             at.format("%Y-%m-%d %H:%M UTC")
         );
-        Webhook::turn_off(conn, webhook, &reason)?;
+        if Webhook::turn_off(conn, webhook, &reason)? > 0 {
+            notices::webhook_turned_off(conn, webhook, &reason, last_error)?;
+        }
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ pub enum MailKind {
     PasswordChanged,
     /// A key expiring in 7 days or 1 day, or expired.
     ExpiryReminder,
+    WebhookFailing,
+    WebhookTurnedOff,
 }
 
 /// What a person may turn off under Notifications; security mails always go.
@@ -54,12 +56,15 @@ impl MailKind {
             MailKind::KeyCleared => "key_cleared",
             MailKind::PasswordChanged => "password_changed",
             MailKind::ExpiryReminder => "expiry_reminder",
+            MailKind::WebhookFailing => "webhook_failing",
+            MailKind::WebhookTurnedOff => "webhook_turned_off",
         }
     }
 
     pub fn notice(self) -> Notice {
         match self {
             MailKind::ExpiryReminder => Notice::Expiry,
+            MailKind::WebhookFailing | MailKind::WebhookTurnedOff => Notice::WebhookAlerts,
             _ => Notice::Security,
         }
     }

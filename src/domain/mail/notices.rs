@@ -5,10 +5,10 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use super::{MailContent, MailKind, queue};
+use super::{MailContent, MailKind, queue, queue_once};
 use crate::db::{DbConnection, now};
 use crate::domain::audit::Actor;
-use crate::models::{ApiKeyRow, User};
+use crate::models::{ApiKeyRow, User, Webhook, WebhookId};
 
 const API_ACCESS: &str = "/settings/api-access";
 const PASSWORD: &str = "/settings/password";
@@ -165,4 +165,62 @@ pub fn password_changed(conn: &mut DbConnection, to: &User, actor: &Actor) -> Qu
     .done_by(conn, actor, to.id, now())?
     .action("Password & Sign-in", PASSWORD);
     queue(conn, to, MailKind::PasswordChanged, &content)
+}
+
+fn webhook_page(id: WebhookId) -> String {
+    format!("/settings/api-access/webhooks/{id}")
+}
+
+/// A webhook failing without a success for a day: once per failing spell (`since` names it).
+pub fn webhook_failing(
+    conn: &mut DbConnection,
+    webhook: WebhookId,
+    since: NaiveDateTime,
+    last_error: &str,
+) -> QueryResult<()> {
+    let Some((hook, owner)) = Webhook::with_owner(conn, webhook)? else {
+        return Ok(());
+    };
+    let content = MailContent::new(
+        "a webhook has been failing for a day",
+        "Deliveries to one of your webhooks have been failing for 24 hours. keyport keeps retrying, and turns the webhook off if they go on failing.",
+    )
+    .fact("Webhook", hook.url.clone())
+    .fact("Failing since", utc(since))
+    .fact("Last error", last_error)
+    .action("See its deliveries", &webhook_page(hook.id));
+    let once = format!(
+        "webhook-failing:{}:{}",
+        hook.id,
+        since.and_utc().timestamp()
+    );
+    queue_once(
+        conn,
+        &owner,
+        MailKind::WebhookFailing,
+        &content,
+        Some(&once),
+    )
+    .map(drop)
+}
+
+/// keyport turned a webhook off (410 Gone, or failing too long).
+pub fn webhook_turned_off(
+    conn: &mut DbConnection,
+    webhook: WebhookId,
+    reason: &str,
+    last_error: &str,
+) -> QueryResult<()> {
+    let Some((hook, owner)) = Webhook::with_owner(conn, webhook)? else {
+        return Ok(());
+    };
+    let content = MailContent::new(
+        "a webhook was turned off",
+        "keyport turned one of your webhooks off: it sends nothing until you turn it on again.",
+    )
+    .paragraph(reason)
+    .fact("Webhook", hook.url.clone())
+    .fact("Last error", last_error)
+    .action("See its deliveries", &webhook_page(hook.id));
+    queue(conn, &owner, MailKind::WebhookTurnedOff, &content)
 }
