@@ -578,3 +578,33 @@ async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once()
         "{text}"
     );
 }
+
+#[actix_web::test]
+async fn a_sign_in_from_a_new_device_is_mailed_but_not_the_first_or_a_known_one() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let (user, first) = app.signed_in(Role::User, "Nia Newdevice").await;
+    assert_eq!(send_all(&mailer).await, 0, "a first sign-in is no news");
+    // The same browser again (it has the device cookie): nothing.
+    first.post("/logout", &[]).await;
+    first.sign_in(&user.email, crate::support::PASSWORD).await;
+    assert_eq!(send_all(&mailer).await, 0, "a known device");
+    // Another browser: the person is told.
+    let other = app.browser();
+    other.sign_in(&user.email, crate::support::PASSWORD).await;
+    assert_eq!(send_all(&mailer).await, 1);
+    let mails = smtp.wait_for(1);
+    check(
+        &mails[0],
+        &user,
+        "keyport: a sign-in from a new device",
+        "/settings/password",
+        &[crate::support::PASSWORD],
+    );
+    assert!(
+        mails[0].text().contains("From: 127.0.0.1"),
+        "{}",
+        mails[0].text()
+    );
+}

@@ -58,6 +58,7 @@ diesel::table! {
         notify_webhook_alerts -> Bool,
         notify_expiry -> Bool,
         notify_stale_keys -> Bool,
+        last_sign_in_at -> Nullable<Timestamp>,
     }
 }
 

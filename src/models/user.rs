@@ -46,6 +46,7 @@ pub struct User {
     pub notify_webhook_alerts: bool,
     pub notify_expiry: bool,
     pub notify_stale_keys: bool,
+    pub last_sign_in_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -207,6 +208,22 @@ impl User {
         diesel::update(users::table.find(id))
             .set(users::api_access_allowed.eq(allowed))
             .execute(conn)
+    }
+
+    /// Notes a sign-in; when the one before was, if there was one.
+    pub fn note_sign_in(
+        conn: &mut DbConnection,
+        id: UserId,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<NaiveDateTime>> {
+        let before = users::table
+            .find(id)
+            .select(users::last_sign_in_at)
+            .first::<Option<NaiveDateTime>>(conn)?;
+        diesel::update(users::table.find(id))
+            .set(users::last_sign_in_at.eq(at))
+            .execute(conn)?;
+        Ok(before)
     }
 
     /// Which notices beyond security mails the person wants.

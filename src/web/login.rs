@@ -9,6 +9,8 @@ use super::pages::{Layout, html, html_status, redirect};
 use super::session::{self, LOGIN};
 use super::{device_cookie, settings};
 use crate::AppState;
+use crate::domain::mail::notices;
+use crate::domain::sign_in_limits::SignInClient;
 use crate::domain::{self, accounts};
 use crate::http::error::Error;
 use crate::web::password_attempts::{SIGN_IN_GUESSING, password_attempt};
@@ -78,6 +80,21 @@ async fn submit(
     match accounts::sign_in(&state.db, email.clone(), password).await {
         Ok(user) => {
             session::sign_in(&session, &user)?;
+            let new_device = matches!(client, SignInClient::Address(_));
+            let ip = crate::http::client_address::client_ip(&req);
+            let browser = req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            state
+                .db
+                .write(move |c| {
+                    notices::signed_in(c, &user, new_device, ip.as_deref(), &browser)
+                        .map_err(Error::internal)
+                })
+                .await?;
             let mut res = redirect(&next);
             device_cookie::remember(&mut res, &state, &account, &client);
             Ok(res)

@@ -36,3 +36,5 @@ CREATE INDEX mail_attempts_mail ON mail_attempts (mail_id, id);
 ALTER TABLE users ADD COLUMN notify_webhook_alerts BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN notify_expiry BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN notify_stale_keys BOOLEAN NOT NULL DEFAULT TRUE;
+-- When the person last signed in: a sign-in from a new device after that is mailed.
+ALTER TABLE users ADD COLUMN last_sign_in_at TIMESTAMP;

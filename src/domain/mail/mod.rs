@@ -33,6 +33,7 @@ pub enum MailKind {
     ExpiryReminder,
     WebhookFailing,
     WebhookTurnedOff,
+    NewDevice,
 }
 
 /// What a person may turn off under Notifications; security mails always go.
@@ -58,6 +59,7 @@ impl MailKind {
             MailKind::ExpiryReminder => "expiry_reminder",
             MailKind::WebhookFailing => "webhook_failing",
             MailKind::WebhookTurnedOff => "webhook_turned_off",
+            MailKind::NewDevice => "new_device",
         }
     }
 

@@ -224,3 +224,39 @@ pub fn webhook_turned_off(
     .action("See its deliveries", &webhook_page(hook.id));
     queue(conn, &owner, MailKind::WebhookTurnedOff, &content)
 }
+
+/// A successful sign-in. From a browser without this account's device cookie, after the
+/// account has signed in before, the person is told (a first sign-in is no news).
+pub fn signed_in(
+    conn: &mut DbConnection,
+    user: &User,
+    new_device: bool,
+    ip: Option<&str>,
+    browser: &str,
+) -> QueryResult<()> {
+    let at = now();
+    let before = User::note_sign_in(conn, user.id, at)?;
+    if !new_device || before.is_none() {
+        return Ok(());
+    }
+    // What the browser says of itself, as one short line.
+    let browser: String = browser
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    let mut content = MailContent::new(
+        "a sign-in from a new device",
+        "Your keyport account was signed in to from a browser it had not seen before.",
+    )
+    .paragraph("If this was you, there is nothing to do. If not, change your password and sign out everywhere at once.")
+    .fact("When", utc(at));
+    if let Some(ip) = ip {
+        content = content.fact("From", ip);
+    }
+    if !browser.trim().is_empty() {
+        content = content.fact("Browser", browser);
+    }
+    let content = content.action("Password & Sign-in", PASSWORD);
+    queue(conn, user, MailKind::NewDevice, &content)
+}
