@@ -370,7 +370,7 @@ async fn save_policy(admin: &Browser, fields: &[(&str, &str)]) {
 #[actix_web::test]
 async fn the_key_policy_bounds_expiry_and_how_many_keys() {
     let app = TestApp::spawn().await;
-    let (_, admin) = app.signed_in(Role::Admin, "Pat Policy").await;
+    let (pat, admin) = app.signed_in(Role::Admin, "Pat Policy").await;
     let (user, browser, old_default) = with_access(&app, "Kim Keys").await;
     save_policy(
         &admin,
@@ -454,6 +454,13 @@ async fn the_key_policy_bounds_expiry_and_how_many_keys() {
         .await;
     assert_eq!(response.status(), 401);
     assert_eq!(app.api().get_me(&old_default).await.status(), 200);
+
+    // Every change is in the audit trail, saying what the policy now is.
+    let trail = admin
+        .get(&format!("/admin/api-management/users/{}", pat.id))
+        .await;
+    assert!(trail.contains("Changed the key policy"));
+    assert!(trail.contains("max lifetime 30 days, expiry required, at most 2 keys per person"));
 
     // Bad policies are refused; support staff read the page and cannot save it.
     let page = admin
@@ -550,7 +557,15 @@ async fn clear_key_clears_one_and_clear_api_key_clears_all() {
     assert_eq!(api.get_me(&second).await.status(), 401);
     assert_eq!(api.get_me(&default).await.status(), 200);
     assert_eq!(api.get_me(&third).await.status(), 200);
-    assert!(admin.get(&user_page).await.contains("Cleared a key"));
+    let trail = admin.get(&user_page).await;
+    assert!(trail.contains("Cleared a key"));
+    assert!(
+        trail.contains(&format!(
+            "Second ({}); reason: leaked in a log",
+            &second[..9]
+        )),
+        "the audit event names the key and its prefix"
+    );
 
     assert_eq!(
         admin.post(&format!("{user_page}/clear"), &[]).await.status,
@@ -670,6 +685,12 @@ async fn a_key_made_before_named_keys_keeps_working_as_the_default_key() {
 
     db.migrate().expect("migrate to named keys");
     let mut conn = db.get().expect("conn");
+    let person = |conn: &mut DbConnection, id: UserId| {
+        keyport::models::User::find(conn, id)
+            .expect("read")
+            .expect("the user")
+    };
+    let (kept_user, cleared_user) = (person(&mut conn, kept), person(&mut conn, cleared));
     match api_access::authenticate(&mut conn, &key, None, None).expect("check") {
         KeyCheck::Valid(user, found) => {
             assert_eq!(user.id, kept);
@@ -680,11 +701,11 @@ async fn a_key_made_before_named_keys_keeps_working_as_the_default_key() {
         other => panic!("the old key no longer works: {other:?}"),
     }
     assert!(matches!(
-        api_access::state(&mut conn, kept).expect("state"),
+        api_access::state(&mut conn, &kept_user).expect("state"),
         ApiAccess::On { keys, .. } if keys.len() == 1
     ));
     assert!(matches!(
-        api_access::state(&mut conn, cleared).expect("state"),
+        api_access::state(&mut conn, &cleared_user).expect("state"),
         ApiAccess::Off { last: Some(_) }
     ));
 }

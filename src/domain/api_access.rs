@@ -32,15 +32,15 @@ pub enum ApiAccess {
 /// Last-used time and address are written at most once a minute per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-pub fn state(conn: &mut DbConnection, user: UserId) -> Result<ApiAccess> {
-    let found = User::find(conn, user)?.ok_or(Error::NotFound)?;
-    Ok(match found.api_access_at {
+/// The API Access of `user`, already read.
+pub fn state(conn: &mut DbConnection, user: &User) -> Result<ApiAccess> {
+    Ok(match user.api_access_at {
         Some(since) => ApiAccess::On {
             since,
-            keys: ApiKeyRow::live_for_user(conn, user, now())?,
+            keys: ApiKeyRow::live_for_user(conn, user.id, now())?,
         },
         None => ApiAccess::Off {
-            last: ApiKeyRow::history_for_user(conn, user, 1)?.pop(),
+            last: ApiKeyRow::history_for_user(conn, user.id, 1)?.pop(),
         },
     })
 }
@@ -249,7 +249,7 @@ pub struct Overview {
 pub fn overview(conn: &mut DbConnection, user: UserId) -> Result<Overview> {
     let person = User::find(conn, user)?.ok_or(Error::NotFound)?;
     Ok(Overview {
-        access: state(conn, user)?,
+        access: state(conn, &person)?,
         may_enable: key_policy::current(conn)?.may_enable(&person),
         webhooks: crate::models::Webhook::for_user(conn, user)?,
     })

@@ -63,7 +63,7 @@ pub struct UserDetail {
 pub fn user_detail(conn: &mut DbConnection, id: UserId) -> Result<UserDetail> {
     let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
     Ok(UserDetail {
-        access: api_access::state(conn, id)?,
+        access: api_access::state(conn, &user)?,
         policy: key_policy::current(conn)?,
         keys: ApiKeyRow::history_for_user(conn, id, HISTORY_ROWS)?,
         audit: AuditEvent::for_subject(conn, id, HISTORY_ROWS)?,

@@ -37,15 +37,15 @@ impl KeyPolicyRow {
             .optional()
     }
 
+    /// Writes the one row: two admins saving at once on PostgreSQL both succeed, the later
+    /// one's policy stays (an update-or-insert would let the second insert fail).
     pub fn save(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        let updated = diesel::update(key_policy::table.find(ONLY_ROW))
+        crate::on_backend!(conn, |c| diesel::insert_into(key_policy::table)
+            .values((key_policy::id.eq(ONLY_ROW), self))
+            .on_conflict(key_policy::id)
+            .do_update()
             .set(self)
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(key_policy::table)
-                .values((key_policy::id.eq(ONLY_ROW), self))
-                .execute(conn)?;
-        }
-        Ok(())
+            .execute(c))
+        .map(drop)
     }
 }

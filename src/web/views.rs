@@ -128,6 +128,17 @@ pub fn access_view(access: &ApiAccess) -> AccessView {
     }
 }
 
+/// A checkbox as a form sends it: `on` when ticked, absent when not; anything else is refused.
+pub fn checkbox(value: &Option<String>) -> Result<bool, crate::http::error::Error> {
+    match value.as_deref() {
+        None => Ok(false),
+        Some("on") => Ok(true),
+        Some(_) => Err(crate::http::error::Error::unprocessable(
+            "A checkbox is either sent as `on` or not sent.",
+        )),
+    }
+}
+
 /// A webhook as a table row, with the actions this viewer may take.
 pub struct WebhookRow {
     pub id: i64,

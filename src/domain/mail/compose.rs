@@ -7,7 +7,7 @@ use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
-use super::MailContent;
+use super::{MailContent, one_line};
 use crate::models::mail::Mail;
 
 #[derive(Template)]
@@ -57,11 +57,7 @@ pub fn render(
         .parse()
         .map_err(|e| Unsendable(format!("not an address mail can go to: {e}")))?;
     // A display name is one line: lettre would fail (panic) on a line break in it.
-    let name: String = to_name
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let to = Mailbox::new(Some(name), address);
+    let to = Mailbox::new(Some(one_line(to_name, usize::MAX)), address);
     let link = content.action.as_ref().map(|(label, path)| {
         (
             label.clone(),

@@ -72,6 +72,20 @@ impl MailKind {
     }
 }
 
+/// A time as mails write it: `2026-11-29 18:40 UTC`.
+pub fn utc(at: NaiveDateTime) -> String {
+    format!("{} UTC", at.format("%Y-%m-%d %H:%M"))
+}
+
+/// Text that must stay on one line (a display name, a browser's self-description), at most
+/// `max` characters: control characters become spaces.
+pub fn one_line(text: &str, max: usize) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect()
+}
+
 /// What a mail says: drawn into both parts by `compose`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MailContent {
@@ -124,7 +138,7 @@ impl MailContent {
             let who = User::find(conn, actor.id)?.map_or_else(|| "an admin".to_owned(), |u| u.name);
             content = content.fact("By", who);
         }
-        content = content.fact("When", format!("{} UTC", at.format("%Y-%m-%d %H:%M")));
+        content = content.fact("When", utc(at));
         if let Some(ip) = &actor.ip {
             content = content.fact("From", ip.clone());
         }
@@ -211,13 +225,14 @@ pub fn log(
         None
     };
     let ids: Vec<MailId> = mails.iter().map(|m| m.id).collect();
-    let mut attempts = Mail::attempts_of(conn, &ids)?;
+    let mut attempts: std::collections::HashMap<MailId, Vec<_>> = std::collections::HashMap::new();
+    for attempt in Mail::attempts_of(conn, &ids)? {
+        attempts.entry(attempt.mail_id).or_default().push(attempt);
+    }
     let mails = mails
         .into_iter()
         .map(|mail| {
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                attempts.drain(..).partition(|a| a.mail_id == mail.id);
-            attempts = rest;
+            let mine = attempts.remove(&mail.id).unwrap_or_default();
             (mail, mine)
         })
         .collect();

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use super::{MailContent, MailKind, queue, queue_once};
+use super::{MailContent, MailKind, one_line, queue, queue_once, utc};
 use crate::db::{DbConnection, now};
 use crate::domain::audit::Actor;
 use crate::models::{ApiKeyRow, User, Webhook, WebhookId};
@@ -15,10 +15,6 @@ const PASSWORD: &str = "/settings/password";
 
 fn key_page(key: &ApiKeyRow) -> String {
     format!("/settings/api-access/keys/{}", key.id)
-}
-
-fn utc(at: NaiveDateTime) -> String {
-    format!("{} UTC", at.format("%Y-%m-%d %H:%M"))
 }
 
 /// "Default (kp_a1b2c3…)".
@@ -240,11 +236,7 @@ pub fn signed_in(
         return Ok(());
     }
     // What the browser says of itself, as one short line.
-    let browser: String = browser
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
+    let browser = one_line(browser, 200);
     let mut content = MailContent::new(
         "a sign-in from a new device",
         "Your keyport account was signed in to from a browser it had not seen before.",

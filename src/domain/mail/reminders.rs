@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::QueryResult;
 
-use super::{MailContent, MailKind, queue_once};
+use super::{MailContent, MailKind, queue_once, utc};
 use crate::db::DbConnection;
 
 /// The thresholds: the window before expiry each covers, and what the mail says.
@@ -27,7 +27,7 @@ pub fn queue_due(conn: &mut DbConnection, at: NaiveDateTime) -> QueryResult<usiz
             let Some(expires) = key.expires_at else {
                 continue;
             };
-            let when = format!("{} UTC", expires.format("%Y-%m-%d %H:%M"));
+            let when = utc(expires);
             let content = if name == "expired" {
                 MailContent::new(
                     format!("your API key “{}” expired", key.name),

@@ -17,7 +17,7 @@ use crate::models::api_key::ApiKeyRow;
 use crate::web::pages::{Flash, Layout, html_status, redirect};
 use crate::web::route::fill;
 use crate::web::session::{Admin, SignedIn, Staff};
-use crate::web::views::When;
+use crate::web::views::{When, checkbox};
 
 /// How many keys beyond a new maximum the page lists.
 const BEYOND_ROWS: i64 = 100;
@@ -71,16 +71,6 @@ impl PolicyForm {
         }
     }
 
-    fn checked(value: &Option<String>) -> Result<bool, Error> {
-        match value.as_deref() {
-            None => Ok(false),
-            Some("on") => Ok(true),
-            Some(_) => Err(Error::unprocessable(
-                "A checkbox is either sent as `on` or not sent.",
-            )),
-        }
-    }
-
     fn change(&self) -> Result<PolicyChange, Error> {
         let days = self.max_lifetime_days.trim();
         let max_lifetime_days = if days.is_empty() {
@@ -102,9 +92,9 @@ impl PolicyForm {
             .map_err(|_| Error::unprocessable("who_may_enable: choose everyone or allowed"))?;
         Ok(PolicyChange {
             max_lifetime_days,
-            require_expiry: Self::checked(&self.require_expiry)?,
+            require_expiry: checkbox(&self.require_expiry)?,
             max_keys_per_user,
-            allow_query_keys: Self::checked(&self.allow_query_keys)?,
+            allow_query_keys: checkbox(&self.allow_query_keys)?,
             who_may_enable,
         })
     }

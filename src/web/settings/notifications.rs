@@ -11,6 +11,7 @@ use crate::http::error::Error;
 use crate::models::User;
 use crate::web::pages::{Flash, Layout, html, redirect};
 use crate::web::session::SignedIn;
+use crate::web::views::checkbox;
 
 #[derive(Template)]
 #[template(path = "settings/notifications.html")]
@@ -30,7 +31,7 @@ pub(super) async fn show(me: SignedIn) -> Result<HttpResponse, Error> {
     })
 }
 
-/// The checkboxes: sent as `on` when ticked, absent when not.
+/// The checkboxes (`views::checkbox`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NotificationsForm {
@@ -39,25 +40,15 @@ pub(super) struct NotificationsForm {
     stale_keys: Option<String>,
 }
 
-fn ticked(value: &Option<String>) -> Result<bool, Error> {
-    match value.as_deref() {
-        None => Ok(false),
-        Some("on") => Ok(true),
-        Some(_) => Err(Error::unprocessable(
-            "A checkbox is either sent as `on` or not sent.",
-        )),
-    }
-}
-
 pub(super) async fn save(
     state: web::Data<AppState>,
     me: SignedIn,
     form: web::Form<NotificationsForm>,
 ) -> Result<HttpResponse, Error> {
     let (alerts, expiry, stale) = (
-        ticked(&form.webhook_alerts)?,
-        ticked(&form.expiry_reminders)?,
-        ticked(&form.stale_keys)?,
+        checkbox(&form.webhook_alerts)?,
+        checkbox(&form.expiry_reminders)?,
+        checkbox(&form.stale_keys)?,
     );
     let id = me.user.id;
     state
