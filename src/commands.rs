@@ -51,7 +51,7 @@ pub fn mail_test(
         "This is a test mail from keyport: mail reaches you.",
     )
     .paragraph("Someone with access to the keyport server sent it with `keyport mail test`.");
-    let message = compose::render(to, to, &content, &from, public_url.unwrap_or(""))
+    let message = compose::render(to, to, &content, &from, public_url.unwrap_or(""), None)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

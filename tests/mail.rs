@@ -1,6 +1,7 @@
 //! Mail: keyport tells people what happened, through a real SMTP server (aiosmtpd), from a
 //! durable outbox — queued with the change, retried, every attempt kept.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -11,7 +12,9 @@ use keyport::domain::audit::Actor;
 use keyport::domain::mail::worker::MailWorker;
 use keyport::models::Role;
 
-use crate::support::{Browser, ReceivedMail, SmtpServer, TestApp, TestUser};
+use crate::support::{
+    Browser, ReceivedMail, Served, SmtpServer, TestApp, TestUser, serve_with_env,
+};
 
 const PUBLIC_URL: &str = "https://keyport.example.com";
 
@@ -78,6 +81,13 @@ fn check(mail: &ReceivedMail, to: &TestUser, subject: &str, path: &str, secrets:
             "{subject} carries a key"
         );
     }
+}
+
+/// The mail's link, followed by the person it went to, opens the page it names.
+async fn opens(reader: &Browser, path: &str, shows: &str) {
+    let page = reader.get(path).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    assert!(page.contains(shows), "{path} shows {shows:?}");
 }
 
 async fn create_key(browser: &Browser, name: &str) -> String {
@@ -179,6 +189,19 @@ async fn key_changes_mail_their_owner_with_both_parts_a_link_and_never_the_key()
         .expect("attempts");
     assert_eq!(replies.len(), 4);
     assert!(replies.iter().all(|r| r.starts_with("250")), "{replies:?}");
+    opens(&browser, "/settings/api-access", "API Access").await;
+    opens(
+        &browser,
+        &format!("/settings/api-access/keys/{ci_id}"),
+        "CI",
+    )
+    .await;
+    opens(
+        &browser,
+        &format!("/settings/api-access/keys/{rotated_id}"),
+        "CI",
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -206,6 +229,7 @@ async fn a_password_change_mails_the_person() {
         "/settings/password",
         &["a brand new passphrase 42"],
     );
+    opens(&browser, "/settings/password", "Password &amp; Sign-in").await;
 }
 
 #[actix_web::test]
@@ -430,6 +454,12 @@ async fn an_expiry_reminder_goes_once_per_key_and_threshold_and_only_to_who_want
         &format!("/settings/api-access/keys/{id}"),
         &[&key],
     );
+    opens(
+        &browser,
+        &format!("/settings/api-access/keys/{id}"),
+        "Nightly",
+    )
+    .await;
     // Then the 1-day one, once; and the expired one, once.
     set_expiry(12);
     assert_eq!((scan(), scan()), (1, 0));
@@ -514,7 +544,11 @@ async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once()
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
     let mailer = worker(&app, &smtp);
-    let (owner, key) = app.user_with_key("Wes Webhooks").await;
+    let (owner, browser) = app.signed_in(Role::User, "Wes Webhooks").await;
+    let key = browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
     let failing = Receiver::start(&[500, 500, 410]);
     let hook = app
         .api()
@@ -577,6 +611,7 @@ async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once()
         text.contains("Last error: the receiver answered 410 Gone"),
         "{text}"
     );
+    opens(&browser, &path, &failing.url()).await;
 }
 
 #[actix_web::test]
@@ -607,4 +642,152 @@ async fn a_sign_in_from_a_new_device_is_mailed_but_not_the_first_or_a_known_one(
         "{}",
         mails[0].text()
     );
+    opens(&other, "/settings/password", "Password &amp; Sign-in").await;
+}
+
+/// `keyport serve` sending mail to `smtp` and looking for due mail every 50 ms.
+fn mailing_instance(app: &TestApp, smtp: &SmtpServer) -> Served {
+    let url = smtp.url();
+    serve_with_env(
+        &app.database_url,
+        &[],
+        &[
+            ("KEYPORT_SMTP_URL", url.as_str()),
+            ("KEYPORT_PUBLIC_URL", PUBLIC_URL),
+            ("KEYPORT_MAIL_POLL", "50ms"),
+        ],
+    )
+}
+
+/// `n` people named `name 0…`, each with a security mail queued (API Access turned on).
+fn people_with_a_mail(app: &TestApp, name: &str, n: usize) -> Vec<TestUser> {
+    (0..n)
+        .map(|i| {
+            let person = app.create_user(Role::User, &format!("{name} {i}"));
+            let actor = Actor {
+                id: person.id,
+                ip: None,
+            };
+            app.with_conn(|c| api_access::enable(c, &actor))
+                .expect("enable");
+            person
+        })
+        .collect()
+}
+
+fn in_state(app: &TestApp, state: &str) -> i64 {
+    app.with_conn(|c| {
+        mails::table
+            .filter(mails::state.eq(state))
+            .count()
+            .get_result(c)
+    })
+    .expect("mails")
+}
+
+/// Waits until no mail is pending any more.
+async fn until_all_settled(app: &TestApp) {
+    let started = std::time::Instant::now();
+    loop {
+        let pending = in_state(app, "pending");
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{pending} mails still pending after 120 s"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many times each Message-ID arrived, and each recipient got a mail.
+fn arrivals(smtp: &SmtpServer) -> (HashMap<String, usize>, HashMap<String, usize>) {
+    let (mut per_message, mut per_person) = (HashMap::new(), HashMap::new());
+    for mail in smtp.received() {
+        *per_message
+            .entry(mail.header("Message-ID").expect("Message-ID"))
+            .or_default() += 1;
+        for to in &mail.to {
+            *per_person.entry(to.clone()).or_default() += 1;
+        }
+    }
+    (per_message, per_person)
+}
+
+#[actix_web::test]
+async fn two_instances_send_each_mail_once() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let people = people_with_a_mail(&app, "Tess Twice", 120);
+    let (a, b) = (mailing_instance(&app, &smtp), mailing_instance(&app, &smtp));
+    a.wait_until_listening().await;
+    b.wait_until_listening().await;
+    until_all_settled(&app).await;
+    drop((a, b));
+
+    let (per_message, per_person) = arrivals(&smtp);
+    assert_eq!(per_person.len(), 120, "every person got their mail");
+    for person in &people {
+        assert_eq!(per_person.get(&person.email), Some(&1), "{}", person.email);
+    }
+    assert_eq!(per_message.len(), 120);
+    assert!(per_message.values().all(|n| *n == 1), "{per_message:?}");
+    let attempts: i64 = app
+        .with_conn(|c| mail_attempts::table.count().get_result(c))
+        .expect("attempts");
+    assert_eq!(
+        (in_state(&app, "sent"), attempts),
+        (120, 120),
+        "one attempt per mail"
+    );
+}
+
+#[actix_web::test]
+async fn kill_9_of_serve_mid_batch_loses_no_mail_and_repeats_only_what_was_in_flight() {
+    let app = TestApp::spawn().await;
+    // Each mail to a `slow…` address takes the server a quarter of a second to accept, so
+    // the kill falls inside a batch.
+    let smtp = SmtpServer::start();
+    let people = people_with_a_mail(&app, "Slow Sam", 24);
+    let mut first = mailing_instance(&app, &smtp);
+    first.wait_until_listening().await;
+    assert!(smtp.wait_for(3).len() >= 3, "sending started");
+    first.kill();
+
+    // What the dead instance had claimed and not settled waits for its lease to run out:
+    // the test moves that time in the database instead of waiting ten minutes.
+    let now = keyport::db::now();
+    let in_flight = app
+        .with_conn(|c| {
+            diesel::update(
+                mails::table
+                    .filter(mails::state.eq("pending"))
+                    .filter(mails::locked_until.gt(now)),
+            )
+            .set(mails::locked_until.eq(now - chrono::Duration::seconds(1)))
+            .execute(c)
+        })
+        .expect("the lease runs out");
+    assert!(in_flight > 0, "the kill fell inside a batch");
+
+    let second = mailing_instance(&app, &smtp);
+    second.wait_until_listening().await;
+    until_all_settled(&app).await;
+    drop(second);
+
+    let (per_message, per_person) = arrivals(&smtp);
+    for person in &people {
+        assert!(
+            per_person.get(&person.email).is_some_and(|n| *n >= 1),
+            "{} got nothing",
+            person.email
+        );
+    }
+    let again: usize = per_message.values().map(|n| n - 1).sum();
+    assert!(
+        again <= in_flight,
+        "{again} mails arrived twice; {in_flight} were in flight at the kill"
+    );
+    assert_eq!(in_state(&app, "sent"), 24, "every mail is recorded as sent");
 }

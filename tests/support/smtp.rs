@@ -122,9 +122,9 @@ impl SmtpServer {
             .collect()
     }
 
-    /// Waits (a few seconds at most) until it has received `count` mails.
+    /// Waits (a minute at most) until it has received `count` mails.
     pub fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let received = self.received();
             if received.len() >= count || Instant::now() > deadline {

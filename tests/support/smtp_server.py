@@ -2,7 +2,8 @@
 
 Each message it accepts is written to DIR as N.eml, with N.to beside it listing the envelope
 recipients. A recipient starting with `refused` gets a permanent 550, one starting with `busy`
-a passing 451. Prints `ready` once it listens.
+a passing 451, and a mail to one starting with `slow` is accepted after a quarter of a second.
+Prints `ready` once it listens.
 """
 import asyncio
 import os
@@ -25,6 +26,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(to.startswith("slow") for to in envelope.rcpt_tos):
+            await asyncio.sleep(0.25)
         self.count += 1
         name = os.path.join(self.folder, f"{self.count:05}")
         with open(name + ".tmp", "wb") as f:

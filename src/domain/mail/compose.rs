@@ -42,16 +42,32 @@ pub struct Unsendable(pub String);
 pub fn message(mail: &Mail, from: &Mailbox, public_url: &str) -> Result<Composed, Unsendable> {
     let content: MailContent = serde_json::from_str(&mail.content)
         .map_err(|e| Unsendable(format!("the mail's content cannot be read: {e}")))?;
-    render(&mail.to_name, &mail.to_email, &content, from, public_url)
+    // One Message-ID for every attempt at this mail, so a mail sent again after a crash
+    // (at least once) is recognisably the same message to the receiving side.
+    let id = format!(
+        "<keyport.mail.{}.{}@{}>",
+        mail.id.0,
+        mail.created_at.and_utc().timestamp_micros(),
+        from.email.domain()
+    );
+    render(
+        &mail.to_name,
+        &mail.to_email,
+        &content,
+        from,
+        public_url,
+        Some(id),
+    )
 }
 
-/// The message saying `content` to `to_name <to_email>`.
+/// The message saying `content` to `to_name <to_email>`; with no `message_id`, a new one.
 pub fn render(
     to_name: &str,
     to_email: &str,
     content: &MailContent,
     from: &Mailbox,
     public_url: &str,
+    message_id: Option<String>,
 ) -> Result<Composed, Unsendable> {
     let address = to_email
         .parse()
@@ -83,7 +99,7 @@ pub fn render(
         .to(to)
         .subject(content.subject.clone())
         .date_now()
-        .message_id(None)
+        .message_id(message_id)
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".into(),
