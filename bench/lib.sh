@@ -19,7 +19,8 @@ ensure_tools() {
   fi
 }
 
-build() { cargo build --release --quiet; }
+# BENCH_BIN=path/to/keyport measures another build (say the one before a change) instead.
+build() { if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else cargo build --release --quiet; fi; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }

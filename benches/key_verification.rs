@@ -50,7 +50,7 @@ fn prepared(url: &str) -> (Db, String, i64) {
 /// so that write is not part of the steady state).
 fn check_key(conn: &mut DbConnection, presented: &str) -> Option<(ApiKeyRow, User)> {
     let key = ApiKey::parse(presented)?;
-    ApiKeyRow::find_active_by_hash(conn, &key.hash()).expect("lookup")
+    ApiKeyRow::find_by_hash(conn, &key.hash()).expect("lookup")
 }
 
 /// The same row and owner, by the key's primary key.

@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// On SIGTERM or Ctrl-C: how long in-flight requests and deliveries may take to finish.
     #[arg(long, env = "KEYPORT_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+    /// How often each key's usage, counted in memory, is written to the database (seconds,
+    /// or a duration such as `1m`); also written at shutdown.
+    #[arg(long, env = "KEYPORT_USAGE_FLUSH", default_value = "10", value_parser = parse_seconds)]
+    pub usage_flush: Duration,
     #[command(flatten)]
     pub web: WebSettings,
     #[command(flatten)]
@@ -206,4 +210,16 @@ impl DatabaseArgs {
     pub fn pool_size(&self, postgres: bool) -> u32 {
         self.db_pool_size.unwrap_or(if postgres { 16 } else { 8 })
     }
+}
+
+/// A number of seconds (`10`) or a duration (`1m`), more than zero.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let duration = match text.trim().parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|e| e.to_string())?,
+    };
+    if duration.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(duration)
 }

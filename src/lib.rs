@@ -38,6 +38,8 @@ pub struct AppState {
     pub throttles: std::sync::Arc<http::throttle::Throttles>,
     /// What `/metrics` reports: this instance's counters.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// How each key is used, counted since the last flush.
+    pub key_usage: std::sync::Arc<domain::key_usage::KeyUsage>,
     /// Signs and encrypts the session and device cookies; shared by every instance through
     /// the database.
     cookie_key: Key,
@@ -56,6 +58,7 @@ impl AppState {
             delivery: config::DeliverySettings::default(),
             throttles: std::sync::Arc::new(http::throttle::Throttles::new(failures_per_minute)),
             metrics: std::sync::Arc::default(),
+            key_usage: std::sync::Arc::default(),
             cookie_key: Key::from(&secret),
         })
     }
@@ -115,6 +118,7 @@ pub fn app(
                 .wrap(from_fn(api::body::known_query_parameters))
                 .wrap(from_fn(http::throttle::api_key_failures))
                 .wrap(from_fn(http::error::json_errors))
+                .wrap(from_fn(api::usage::count))
                 .wrap(http::security_headers::api_responses())
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),

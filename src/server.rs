@@ -44,6 +44,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         actix_web::rt::spawn(remind_expiring_keys(db.clone()));
         actix_web::rt::spawn(sweep_expired_sessions(db));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
+        actix_web::rt::spawn(write_key_usage(state.clone(), args.usage_flush));
+        let usage = state.clone();
         let server = HttpServer::new(move || app(state.clone()))
             // Signals are ours: the delivery worker stops with the server.
             .disable_signals()
@@ -61,6 +63,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             handle.stop(true).await;
         });
         server.await?;
+        // What the last requests counted is kept.
+        if let Err(e) = usage.key_usage.flush(&usage.db).await {
+            tracing::warn!(error = %e, "could not write the last key usage at shutdown");
+        }
         if tokio::time::timeout(deadline, mailing).await.is_err() {
             tracing::warn!("a mail was still being sent at the deadline; it is sent again later");
         }
@@ -167,6 +173,32 @@ async fn forget_idle_limits(state: AppState) {
             .await;
         if let Err(e) = forgotten {
             tracing::warn!(error = %e, "could not forget spent sign-in limits");
+        }
+    }
+}
+
+/// Writes each key's usage, counted in memory, every `every`; once an hour drops the days
+/// no longer kept.
+async fn write_key_usage(state: AppState, every: std::time::Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
+    let mut pruned_at: Option<std::time::Instant> = None;
+    loop {
+        ticks.tick().await;
+        if let Err(e) = state.key_usage.flush(&state.db).await {
+            tracing::warn!(error = %e, "could not write key usage; it is kept for the next try");
+        }
+        if pruned_at.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
+            pruned_at = Some(std::time::Instant::now());
+            let today = crate::db::now().date();
+            let pruned = state
+                .db
+                .write(move |c| {
+                    crate::domain::key_usage::prune(c, today).map_err(anyhow::Error::from)
+                })
+                .await;
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "could not prune old key usage");
+            }
         }
     }
 }

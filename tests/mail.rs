@@ -791,3 +791,82 @@ async fn kill_9_of_serve_mid_batch_loses_no_mail_and_repeats_only_what_was_in_fl
     );
     assert_eq!(in_state(&app, "sent"), 24, "every mail is recorded as sent");
 }
+
+#[actix_web::test]
+async fn a_stopped_key_still_in_use_is_mailed_at_most_once_a_day_to_who_wants_it() {
+    use keyport::db::schema::stale_key_uses;
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let (user, browser) = app.signed_in(Role::User, "Stan Stale").await;
+    let old = browser
+        .post("/settings/api-access/enable", &[])
+        .await
+        .shown_key();
+    let new = browser
+        .post("/settings/api-access/regenerate", &[])
+        .await
+        .shown_key();
+    assert_eq!(send_all(&mailer).await, 2, "API Access on, regenerated");
+    let before = smtp.wait_for(2).len();
+    let old_call = || async { app.api().get_me(&old).await.status().as_u16() };
+
+    assert_eq!(old_call().await, 401);
+    assert_eq!(old_call().await, 401);
+    assert_eq!(app.flush_usage().await.mails, 1);
+    assert_eq!(send_all(&mailer).await, 1);
+    let mails = smtp.wait_for(before + 1);
+    let mail = &mails[before];
+    check(
+        mail,
+        &user,
+        "keyport: your regenerated API key “Default” is still in use",
+        "/settings/api-access",
+        &[&old, &new],
+    );
+    let text = mail.text();
+    assert!(
+        text.contains(&format!(
+            "Your regenerated key {}… was still used 2 times since it stopped working",
+            &old[..9]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Request: GET /api/v1/me"), "{text}");
+    assert!(text.contains("Sent: in the X-Api-Key header"), "{text}");
+    opens(&browser, "/settings/api-access", "was still used 2 times").await;
+
+    // Used again the same day: no second mail. A day later: one more.
+    assert_eq!(old_call().await, 401);
+    assert_eq!(app.flush_usage().await.mails, 0);
+    let a_day_ago = keyport::db::now() - chrono::Duration::hours(25);
+    let move_time = || {
+        app.with_conn(|c| {
+            diesel::update(stale_key_uses::table)
+                .set(stale_key_uses::mailed_at.eq(a_day_ago))
+                .execute(c)
+        })
+        .expect("move time");
+    };
+    move_time();
+    assert_eq!(old_call().await, 401);
+    assert_eq!(app.flush_usage().await.mails, 1);
+    assert_eq!(send_all(&mailer).await, 1);
+
+    // Turned off under Notifications: no more of them.
+    let saved = browser
+        .post(
+            "/settings/notifications",
+            &[("webhook_alerts", "on"), ("expiry_reminders", "on")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    move_time();
+    assert_eq!(old_call().await, 401);
+    assert_eq!(
+        app.flush_usage().await.mails,
+        0,
+        "who turned them off gets none"
+    );
+    assert_eq!(send_all(&mailer).await, 0);
+}

@@ -17,6 +17,7 @@ mod deploy;
 mod docs;
 mod faults;
 mod instances;
+mod key_usage;
 mod keys;
 mod mail;
 mod metrics;

@@ -4,18 +4,20 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::domain::api_access::{self, CallerKey, KeyCheck};
+use crate::domain::key_usage::StaleRequest;
 use crate::domain::keys::ApiKey;
 use crate::domain::scopes::Scope;
 use crate::http::client_address::client_ip;
 use crate::http::error::Error;
 use crate::metrics::KeyVerification;
 use crate::models::User;
+use crate::models::key_usage::SentAs;
 
 pub const HEADER: &str = "X-Api-Key";
 const UNAUTHORIZED: &str = "A valid API key is required: send it as X-Api-Key, as Authorization: Bearer, or as the api_key query parameter.";
@@ -48,10 +50,9 @@ struct KeyQuery {
     api_key: Option<String>,
 }
 
-/// Where the key came from.
+/// The key and how it came.
 enum Presented {
-    Header(String),
-    Query(String),
+    Key(String, SentAs),
     /// Two different keys (say `X-Api-Key` and `Bearer`): which one was meant cannot be known,
     /// and answering as either owner would be a guess.
     Several,
@@ -80,9 +81,9 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
         .ok()
         .and_then(|q| q.api_key);
     let mut found = [
-        header_key.map(Presented::Header),
-        bearer.map(Presented::Header),
-        query.map(Presented::Query),
+        header_key.map(|k| Presented::Key(k, SentAs::Header)),
+        bearer.map(|k| Presented::Key(k, SentAs::Bearer)),
+        query.map(|k| Presented::Key(k, SentAs::Link)),
     ]
     .into_iter()
     .flatten();
@@ -90,7 +91,7 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
     // Two values that are both keys (well-formed, checksum right) and differ: which owner
     // was meant cannot be known. Anything that is not a key is no claim to be anyone.
     let key = |p: &Presented| match p {
-        Presented::Header(k) | Presented::Query(k) => ApiKey::parse(k),
+        Presented::Key(k, _) => ApiKey::parse(k),
         Presented::Several => None,
     };
     let rest: Vec<Presented> = found.collect();
@@ -104,6 +105,26 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
     Some(first)
 }
 
+/// The working key a call was made with, for counting how the call ends.
+#[derive(Clone, Copy)]
+pub struct UsedKey(pub i64);
+
+/// Notes where a key that stopped working is still sent from, for its owner.
+fn still_used(state: &AppState, req: &HttpRequest, key: i64, sent_as: SentAs, ip: Option<&str>) {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let request = StaleRequest {
+        ip,
+        sent_as,
+        method: req.method().as_str(),
+        path: req.path(),
+        user_agent,
+    };
+    state.key_usage.stale(key, &request, crate::db::now());
+}
+
 impl FromRequest for ApiCaller {
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
@@ -112,14 +133,12 @@ impl FromRequest for ApiCaller {
         let presented = presented(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let ip = client_ip(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let counted = |outcome| state.metrics.key_verification(outcome);
-            let (key, in_link) = match presented {
-                Some(Presented::Header(key)) => (ApiKey::parse(&key), None),
-                Some(Presented::Query(key)) => {
-                    (ApiKey::parse(&key), Some(state.settings.allow_query_keys))
-                }
+            let (key, sent_as) = match presented {
+                Some(Presented::Key(key, sent_as)) => (ApiKey::parse(&key), sent_as),
                 Some(Presented::Several) => {
                     counted(KeyVerification::Several);
                     return Err(Error::bad_request(SEVERAL_KEYS));
@@ -133,6 +152,7 @@ impl FromRequest for ApiCaller {
                 counted(KeyVerification::Malformed);
                 return Err(Error::unauthorized(UNAUTHORIZED));
             };
+            let in_link = (sent_as == SentAs::Link).then_some(state.settings.allow_query_keys);
             let seen_from = ip.clone();
             let check = state
                 .db
@@ -141,14 +161,22 @@ impl FromRequest for ApiCaller {
             match check {
                 KeyCheck::Valid(user, key) => {
                     counted(KeyVerification::Valid);
+                    // How the call ends is counted against the key (`api::usage`).
+                    req.extensions_mut().insert(UsedKey(key.id));
                     Ok(ApiCaller { user, key, ip })
                 }
                 KeyCheck::Refused => {
                     counted(KeyVerification::Rejected);
                     Err(Error::unauthorized(UNAUTHORIZED))
                 }
-                KeyCheck::Expired(at) => {
+                KeyCheck::Stopped(key) => {
+                    counted(KeyVerification::Rejected);
+                    still_used(&state, &req, key, sent_as, ip.as_deref());
+                    Err(Error::unauthorized(UNAUTHORIZED))
+                }
+                KeyCheck::Expired { key, at } => {
                     counted(KeyVerification::Expired);
+                    still_used(&state, &req, key, sent_as, ip.as_deref());
                     Err(Error::unauthorized(format!(
                         "this API key expired at {}",
                         at.and_utc()

@@ -1,17 +1,20 @@
-//! GET /api/v1/me: who the key belongs to.
+//! GET /api/v1/me: who the key belongs to; GET /api/v1/me/usage: how the key is used.
 
 use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::ApiCaller;
+use crate::AppState;
+use crate::domain::key_usage::{self, Day};
+use crate::http::error::Error;
 use crate::http::openapi::KeyErrors;
 use crate::models::{Role, UserId};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(me);
+    cfg.service(me).service(usage);
 }
 
 /// The user whose key made the call, and the key.
@@ -71,4 +74,38 @@ async fn me(caller: ApiCaller) -> HttpResponse {
                 expires_at: key.expires_at,
             },
         })
+}
+
+/// A key's requests a day.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Usage {
+    /// The last 30 days, oldest first, today (UTC) included; days without requests as zeros.
+    pub days: Vec<Day>,
+}
+
+/// How the key is used
+///
+/// The calling key's requests a day over the last 30 days, by how they ended: `succeeded`
+/// (2xx and 3xx), `refused` (403: the key's scopes or allowed addresses), `client_errors`
+/// (other 4xx) and `throttled` (429). Counts are written every few seconds
+/// (`KEYPORT_USAGE_FLUSH`, 10 by default), so the latest calls may not show yet. Needs no scope.
+#[utoipa::path(
+    tag = "Account",
+    operation_id = "get_me_usage",
+    responses(
+        (status = 200, description = "The key's usage", body = Usage),
+        KeyErrors,
+    ),
+)]
+#[get("/me/usage")]
+async fn usage(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, Error> {
+    let key = caller.key.id;
+    let today = crate::db::now().date();
+    let days = state
+        .db
+        .run(move |c| key_usage::days(c, key, today))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Usage { days }))
 }

@@ -88,6 +88,34 @@ diesel::table! {
         revoked_by -> Nullable<BigInt>,
         revoked_reason -> Nullable<Text>,
         revoked_note -> Nullable<Text>,
+        allowed_ips -> Text,
+    }
+}
+
+diesel::table! {
+    key_usage (key_id, day) {
+        key_id -> BigInt,
+        day -> Date,
+        succeeded -> BigInt,
+        refused -> BigInt,
+        client_errors -> BigInt,
+        throttled -> BigInt,
+    }
+}
+
+diesel::table! {
+    stale_key_uses (key_id) {
+        key_id -> BigInt,
+        uses -> BigInt,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        last_ip -> Nullable<Text>,
+        sent_as -> Text,
+        method -> Text,
+        path -> Text,
+        user_agent -> Nullable<Text>,
+        dismissed_at -> Nullable<Timestamp>,
+        mailed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -220,6 +248,8 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(mail_attempts -> mails (mail_id));
+diesel::joinable!(key_usage -> api_keys (key_id));
+diesel::joinable!(stale_key_uses -> api_keys (key_id));
 diesel::joinable!(deliveries -> webhook_events (event_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
@@ -242,7 +272,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_attempts,
     sign_in_limits,
     mails,
-    mail_attempts
+    mail_attempts,
+    key_usage,
+    stale_key_uses
 );
 
 diesel::table! {

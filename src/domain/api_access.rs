@@ -7,11 +7,11 @@ use chrono::NaiveDateTime;
 
 use super::api_keys::{Grace, IssuedKey, issue, lock};
 use super::audit::{self, Actor};
-use super::key_policy;
 use super::keys::ApiKey;
 use super::mail::notices;
 use super::scopes::Access;
 use super::{Error, Result};
+use super::{key_policy, key_usage};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::api_key::DEFAULT_NAME;
 use crate::models::api_key::Revocation;
@@ -26,7 +26,7 @@ pub enum ApiAccess {
         keys: Vec<ApiKeyRow>,
     },
     /// Off; `last` is the most recent key, which says how it was turned off (and by whom).
-    Off { last: Option<ApiKeyRow> },
+    Off { last: Option<Box<ApiKeyRow>> },
 }
 
 /// Last-used time and address are written at most once a minute per key.
@@ -40,7 +40,9 @@ pub fn state(conn: &mut DbConnection, user: &User) -> Result<ApiAccess> {
             keys: ApiKeyRow::live_for_user(conn, user.id, now())?,
         },
         None => ApiAccess::Off {
-            last: ApiKeyRow::history_for_user(conn, user.id, 1)?.pop(),
+            last: ApiKeyRow::history_for_user(conn, user.id, 1)?
+                .pop()
+                .map(Box::new),
         },
     })
 }
@@ -188,10 +190,15 @@ pub struct CallerKey {
 #[derive(Debug)]
 pub enum KeyCheck {
     Valid(User, CallerKey),
-    /// Unknown, revoked, past its grace time, or its owner's account or access is off: all
-    /// look the same to the caller.
+    /// Not a key keyport issued, or its owner's account is off.
     Refused,
-    Expired(NaiveDateTime),
+    /// A key keyport issued that no longer works: revoked, or past its grace time. To the
+    /// caller it looks the same as `Refused`; its owner is shown where it is still used.
+    Stopped(i64),
+    Expired {
+        key: i64,
+        at: NaiveDateTime,
+    },
     /// A key in the link, where the policy refuses them.
     QueryKeysOff,
 }
@@ -210,15 +217,21 @@ pub fn authenticate(
     {
         return Ok(KeyCheck::QueryKeysOff);
     }
-    let Some((row, user)) = ApiKeyRow::find_active_by_hash(conn, &key.hash())? else {
+    let Some((row, user)) = ApiKeyRow::find_by_hash(conn, &key.hash())? else {
         return Ok(KeyCheck::Refused);
     };
     let at = now();
-    if user.api_access_at.is_none() || row.retires_at.is_some_and(|end| end <= at) {
-        return Ok(KeyCheck::Refused);
+    if row.revoked_at.is_some()
+        || user.api_access_at.is_none()
+        || row.retires_at.is_some_and(|end| end <= at)
+    {
+        return Ok(KeyCheck::Stopped(row.id));
     }
     if let Some(expired) = row.expires_at.filter(|end| *end <= at) {
-        return Ok(KeyCheck::Expired(expired));
+        return Ok(KeyCheck::Expired {
+            key: row.id,
+            at: expired,
+        });
     }
     if last_use_is_stale(row.last_used_at, at) {
         ApiKeyRow::record_use(conn, row.id, at, ip)?;
@@ -244,6 +257,8 @@ pub struct Overview {
     /// The key policy lets this person turn API Access on.
     pub may_enable: bool,
     pub webhooks: Vec<crate::models::Webhook>,
+    /// Keys that stopped working and are still sent, which the owner has not dismissed.
+    pub still_used: Vec<key_usage::StillUsed>,
 }
 
 pub fn overview(conn: &mut DbConnection, user: UserId) -> Result<Overview> {
@@ -252,5 +267,6 @@ pub fn overview(conn: &mut DbConnection, user: UserId) -> Result<Overview> {
         access: state(conn, &person)?,
         may_enable: key_policy::current(conn)?.may_enable(&person),
         webhooks: crate::models::Webhook::for_user(conn, user)?,
+        still_used: key_usage::still_used(conn, user, true)?,
     })
 }

@@ -2,6 +2,7 @@
 
 use super::api_access::{self, ApiAccess};
 use super::key_policy::{self, KeyPolicy};
+use super::key_usage;
 use super::{Error, Result};
 use crate::db::DbConnection;
 use crate::models::user::normalize;
@@ -32,11 +33,23 @@ pub fn normalize_search(q: Option<&str>) -> Result<Option<String>> {
     Ok(Some(normalize(q)))
 }
 
-pub fn list(conn: &mut DbConnection, search: Option<&str>, after: Option<i64>) -> Result<KeyPage> {
+/// With `stale`, only people whose keys that stopped working were still sent in the last
+/// `SHOWN_DAYS` days (whether their API Access is on or not).
+pub fn list(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    after: Option<i64>,
+    stale: bool,
+) -> Result<KeyPage> {
     let limit = PAGE_SIZE + 1;
-    let mut rows = match search {
-        Some(search) => AccessListing::search(conn, search, after.map(UserId), limit)?,
-        None => AccessListing::list(conn, after.map(UserId), limit)?,
+    let after = after.map(UserId);
+    let mut rows = match (stale, search) {
+        (true, search) => {
+            let since = crate::db::now() - chrono::Duration::days(key_usage::SHOWN_DAYS);
+            AccessListing::still_using_stopped_keys(conn, since, search, after, limit)?
+        }
+        (false, Some(search)) => AccessListing::search(conn, search, after, limit)?,
+        (false, None) => AccessListing::list(conn, after, limit)?,
     };
     if rows.len() as i64 <= PAGE_SIZE {
         return Ok(KeyPage {
@@ -58,6 +71,10 @@ pub struct UserDetail {
     pub keys: Vec<ApiKeyRow>,
     pub audit: Vec<(AuditEvent, Option<String>)>,
     pub webhooks: Vec<Webhook>,
+    /// Their keys that stopped working and are still sent (dismissed or not).
+    pub still_used: Vec<key_usage::StillUsed>,
+    /// Each working key's last 30 days.
+    pub usage: Vec<(ApiKeyRow, Vec<key_usage::Day>)>,
 }
 
 pub fn user_detail(conn: &mut DbConnection, id: UserId) -> Result<UserDetail> {
@@ -68,6 +85,22 @@ pub fn user_detail(conn: &mut DbConnection, id: UserId) -> Result<UserDetail> {
         keys: ApiKeyRow::history_for_user(conn, id, HISTORY_ROWS)?,
         audit: AuditEvent::for_subject(conn, id, HISTORY_ROWS)?,
         webhooks: Webhook::for_user(conn, id)?,
+        still_used: key_usage::still_used(conn, id, false)?,
+        usage: usage_of_live_keys(conn, id)?,
         user,
     })
+}
+
+fn usage_of_live_keys(
+    conn: &mut DbConnection,
+    user: UserId,
+) -> Result<Vec<(ApiKeyRow, Vec<key_usage::Day>)>> {
+    let at = crate::db::now();
+    ApiKeyRow::live_for_user(conn, user, at)?
+        .into_iter()
+        .map(|key| {
+            let days = key_usage::days(conn, key.id, at.date())?;
+            Ok((key, days))
+        })
+        .collect()
 }

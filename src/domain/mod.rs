@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod demo;
 pub mod fields;
 pub mod key_policy;
+pub mod key_usage;
 pub mod keys;
 pub mod mail;
 pub mod outbox;

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::user::UserId;
 use crate::db::DbConnection;
-use crate::db::schema::{api_keys, user_search_terms as terms, users};
+use crate::db::schema::{api_keys, stale_key_uses, user_search_terms as terms, users};
 
 /// The part of a user that the list shows.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -108,6 +108,45 @@ impl AccessListing {
             query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
         }
         let people = query.load(conn)?;
+        Self::with_keys(conn, people)
+    }
+
+    /// People with a key that stopped working and was still sent since `since`, newest
+    /// account first, after the person `after`; with `search`, only those with a search term
+    /// starting with it. Driven by the (small) table of such keys, not by the people.
+    pub fn still_using_stopped_keys(
+        conn: &mut DbConnection,
+        since: NaiveDateTime,
+        search: Option<&str>,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut owners = stale_key_uses::table
+            .inner_join(api_keys::table)
+            .filter(stale_key_uses::last_at.ge(since))
+            .select(api_keys::user_id)
+            .distinct()
+            .order(api_keys::user_id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            owners = owners.filter(api_keys::user_id.lt(after));
+        }
+        if let Some(search) = search {
+            let upper = format!("{search}\u{10FFFF}");
+            owners = owners.filter(diesel::dsl::exists(
+                terms::table
+                    .filter(terms::user_id.eq(api_keys::user_id))
+                    .filter(terms::term.ge(search.to_owned()))
+                    .filter(terms::term.lt(upper)),
+            ));
+        }
+        let ids: Vec<UserId> = owners.load(conn)?;
+        let people = users::table
+            .filter(users::id.eq_any(&ids))
+            .select(UserSummary::as_select())
+            .order(users::id.desc())
+            .load(conn)?;
         Self::with_keys(conn, people)
     }
 

@@ -70,6 +70,8 @@ pub struct ApiKeyRow {
     pub revoked_by: Option<UserId>,
     pub revoked_reason: Option<RevokeReason>,
     pub revoked_note: Option<String>,
+    /// The addresses and networks it may be used from, one per line; empty: anywhere.
+    pub allowed_ips: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -238,17 +240,47 @@ impl ApiKeyRow {
             .load(conn)
     }
 
-    /// The active key with this hash and its owner, if any: one indexed lookup.
-    pub fn find_active_by_hash(
-        conn: &mut DbConnection,
-        hash: &[u8],
-    ) -> QueryResult<Option<(Self, User)>> {
+    /// How a key that no longer works stopped, as a word before "key": "regenerated".
+    pub fn how_stopped(&self) -> &'static str {
+        match self.revoked_reason {
+            Some(RevokeReason::Regenerated) => "regenerated",
+            Some(RevokeReason::TurnedOff) => "turned-off",
+            Some(RevokeReason::Cleared) => "cleared",
+            Some(RevokeReason::Retired) => "retired",
+            Some(RevokeReason::Deleted) => "deleted",
+            Some(RevokeReason::Expired) => "expired",
+            // Not revoked yet: its grace time ended (it was regenerated), or it expired.
+            None if self.retires_at.is_some() => "regenerated",
+            None => "expired",
+        }
+    }
+
+    /// The key with this hash, working or not (revoked keys keep their hash, so a use of
+    /// one can be told apart from a made-up key), and its owner: one indexed lookup.
+    pub fn find_by_hash(conn: &mut DbConnection, hash: &[u8]) -> QueryResult<Option<(Self, User)>> {
         api_keys::table
             .inner_join(users::table)
             .filter(api_keys::key_hash.eq(hash))
-            .filter(api_keys::revoked_at.is_null())
             // A turned-off account's key fails, and works again if the account is turned on.
             .filter(users::disabled_at.is_null())
+            .select((Self::as_select(), User::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
+        api_keys::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The key and its owner.
+    pub fn with_owner(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Self, User)>> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::id.eq(id))
             .select((Self::as_select(), User::as_select()))
             .first(conn)
             .optional()

@@ -9,6 +9,7 @@ pub mod contact;
 pub mod delivery;
 pub mod job;
 pub mod key_policy;
+pub mod key_usage;
 pub mod mail;
 pub mod session;
 pub mod setup_token;

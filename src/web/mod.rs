@@ -1,6 +1,7 @@
 //! The browser-facing portal: one module per screen, each with one `routes` function.
 
 pub mod api_management;
+pub mod chart;
 pub mod csrf;
 pub mod developer_guide;
 pub mod device_cookie;

@@ -196,3 +196,96 @@ impl WebhookRow {
 pub struct StatusForm {
     pub status: WebhookStatus,
 }
+
+/// A key's last 30 days: the chart and the totals.
+pub struct UsageView {
+    pub chart: String,
+    pub succeeded: i64,
+    pub refused: i64,
+    pub client_errors: i64,
+    pub throttled: i64,
+}
+
+impl UsageView {
+    pub fn new(days: &[crate::domain::key_usage::Day]) -> Self {
+        use super::chart::{Bar, bars};
+        let drawn: Vec<Bar> = days
+            .iter()
+            .map(|d| Bar {
+                up: d.succeeded.max(0) as u64,
+                down: (d.refused + d.client_errors + d.throttled).max(0) as u64,
+                label: format!(
+                    "{}: {} succeeded, {} refused, {} client errors, {} throttled",
+                    d.date, d.succeeded, d.refused, d.client_errors, d.throttled
+                ),
+            })
+            .collect();
+        let total = |f: fn(&crate::domain::key_usage::Day) -> i64| days.iter().map(f).sum::<i64>();
+        let (succeeded, refused, client_errors, throttled) = (
+            total(|d| d.succeeded),
+            total(|d| d.refused),
+            total(|d| d.client_errors),
+            total(|d| d.throttled),
+        );
+        let summary = format!(
+            "{succeeded} succeeded and {} refused or failed requests over the last {} days, by day",
+            refused + client_errors + throttled,
+            days.len()
+        );
+        UsageView {
+            chart: bars(&drawn, &summary),
+            succeeded,
+            refused,
+            client_errors,
+            throttled,
+        }
+    }
+}
+
+/// A key that stopped working and is still sent: what its owner needs to find the program.
+pub struct StillUsedView {
+    pub key_id: i64,
+    pub name: String,
+    pub prefix: String,
+    /// "regenerated", "expired", …
+    pub how: &'static str,
+    /// "once", "14 times".
+    pub times: String,
+    pub first: When,
+    pub last: When,
+    pub ip: String,
+    /// "as a link parameter (api_key)".
+    pub sent_as: &'static str,
+    pub method: String,
+    pub path: String,
+    pub user_agent: String,
+    /// The owner dismissed it and it has not been used since.
+    pub dismissed: bool,
+    /// On the owner's own page: where Dismiss posts.
+    pub dismiss_url: Option<String>,
+}
+
+impl From<&crate::domain::key_usage::StillUsed> for StillUsedView {
+    fn from(s: &crate::domain::key_usage::StillUsed) -> Self {
+        let r = &s.record.seen;
+        StillUsedView {
+            key_id: s.key.id,
+            name: s.key.name.clone(),
+            prefix: s.key.prefix.clone(),
+            how: s.key.how_stopped(),
+            times: s.record.times(),
+            first: When::from(&r.first_at),
+            last: When::from(&r.last_at),
+            ip: r
+                .last_ip
+                .clone()
+                .unwrap_or_else(|| "an unknown address".into()),
+            sent_as: r.sent_as.words(),
+            method: r.method.clone(),
+            path: r.path.clone(),
+            user_agent: r.user_agent.clone().unwrap_or_default(),
+            dismissed: !s.record.is_news(),
+            dismiss_url: None,
+        }
+    }
+}

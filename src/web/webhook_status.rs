@@ -7,6 +7,7 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
+use super::chart::{Bar, bars};
 use super::pages::{Flash, Layout};
 use super::route::fill;
 use super::session::SignedIn;
@@ -179,9 +180,8 @@ pub fn page(
     })
 }
 
-/// A bar chart, drawn on the server as SVG: per bucket, delivered attempts above the line in
-/// green and failed ones below it in red; each bar says its counts on hover and to screen
-/// readers.
+/// Attempts per bucket of `width` up to `at`, oldest first: delivered above the line, failed
+/// below it.
 pub fn chart(
     outcomes: &[(NaiveDateTime, bool)],
     at: NaiveDateTime,
@@ -189,7 +189,7 @@ pub fn chart(
     width: Duration,
     unit: &str,
 ) -> String {
-    let mut counts = vec![(0usize, 0usize); buckets];
+    let mut counts = vec![(0u64, 0u64); buckets];
     for (when, ok) in outcomes {
         let age = at - *when;
         if age < Duration::zero() {
@@ -201,36 +201,24 @@ pub fn chart(
             if *ok { slot.0 += 1 } else { slot.1 += 1 }
         }
     }
-    let peak = counts
-        .iter()
-        .map(|(d, f)| (*d).max(*f))
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let (bar, gap, half) = (14.0, 4.0, 40.0);
-    let total_width = buckets as f64 * (bar + gap);
     let (delivered, failed) = counts.iter().fold((0, 0), |(d, f), (a, b)| (d + a, f + b));
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {total_width} {h}" width="{total_width}" height="{h}" role="img" aria-label="{delivered} delivered and {failed} failed attempts, by {unit}">"#,
-        h = half * 2.0 + 2.0
-    );
-    svg.push_str(&format!(
-        r#"<line x1="0" y1="{half}" x2="{total_width}" y2="{half}" class="axis"/>"#
-    ));
-    for (i, (ok, failed)) in counts.iter().enumerate() {
-        let x = i as f64 * (bar + gap);
-        let ago = buckets - 1 - i;
-        let label = format!(
-            "{ago} {unit}{} ago: {ok} delivered, {failed} failed",
-            if ago == 1 { "" } else { "s" }
-        );
-        let up = (*ok as f64 / peak) * (half - 2.0);
-        let down = (*failed as f64 / peak) * (half - 2.0);
-        svg.push_str(&format!(
-            r#"<g><title>{label}</title><rect x="{x}" y="{y}" width="{bar}" height="{up}" class="ok"/><rect x="{x}" y="{half}" width="{bar}" height="{down}" class="failed"/></g>"#,
-            y = half - up
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+    let drawn: Vec<Bar> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, (ok, failed))| {
+            let ago = buckets - 1 - i;
+            Bar {
+                up: *ok,
+                down: *failed,
+                label: format!(
+                    "{ago} {unit}{} ago: {ok} delivered, {failed} failed",
+                    if ago == 1 { "" } else { "s" }
+                ),
+            }
+        })
+        .collect();
+    bars(
+        &drawn,
+        &format!("{delivered} delivered and {failed} failed attempts, by {unit}"),
+    )
 }

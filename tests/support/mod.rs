@@ -26,6 +26,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub db: Db,
     pub database_url: String,
+    /// The key usage the app counts in memory (`flush_usage` writes it, as `serve` does).
+    pub key_usage: std::sync::Arc<keyport::domain::key_usage::KeyUsage>,
     server: actix_test::TestServer,
     _database: TestDatabase,
 }
@@ -131,8 +133,10 @@ impl TestAppBuilder {
         let state = keyport::AppState::new(db.clone(), self.web)
             .expect("app state")
             .with_delivery(self.delivery);
+        let key_usage = state.key_usage.clone();
         let server = actix_test::start(move || keyport::app(state.clone()));
         TestApp {
+            key_usage,
             db,
             database_url,
             server,
@@ -259,6 +263,11 @@ impl TestApp {
             .create_webhook(&key, url, "Contact", "Create")
             .await;
         (key, hook)
+    }
+
+    /// Writes the key usage counted so far, as `serve` does every few seconds.
+    pub async fn flush_usage(&self) -> keyport::domain::key_usage::Flushed {
+        self.key_usage.flush(&self.db).await.expect("flush usage")
     }
 
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {

@@ -34,6 +34,8 @@ pub enum MailKind {
     WebhookFailing,
     WebhookTurnedOff,
     NewDevice,
+    /// A key that stopped working is still sent.
+    KeyStillUsed,
 }
 
 /// What a person may turn off under Notifications; security mails always go.
@@ -60,6 +62,7 @@ impl MailKind {
             MailKind::WebhookFailing => "webhook_failing",
             MailKind::WebhookTurnedOff => "webhook_turned_off",
             MailKind::NewDevice => "new_device",
+            MailKind::KeyStillUsed => "key_still_used",
         }
     }
 
@@ -67,6 +70,7 @@ impl MailKind {
         match self {
             MailKind::ExpiryReminder => Notice::Expiry,
             MailKind::WebhookFailing | MailKind::WebhookTurnedOff => Notice::WebhookAlerts,
+            MailKind::KeyStillUsed => Notice::StaleKeys,
             _ => Notice::Security,
         }
     }

@@ -8,6 +8,7 @@ use diesel::QueryResult;
 use super::{MailContent, MailKind, one_line, queue, queue_once, utc};
 use crate::db::{DbConnection, now};
 use crate::domain::audit::Actor;
+use crate::models::key_usage::StaleRecord;
 use crate::models::{ApiKeyRow, User, Webhook, WebhookId};
 
 const API_ACCESS: &str = "/settings/api-access";
@@ -251,4 +252,39 @@ pub fn signed_in(
     }
     let content = content.action("Password & Sign-in", PASSWORD);
     queue(conn, user, MailKind::NewDevice, &content)
+}
+
+/// A key that stopped working is still being sent (at most once a day per key): whether a
+/// mail was queued (the person may have turned these off).
+pub fn key_still_used(
+    conn: &mut DbConnection,
+    to: &User,
+    key: &ApiKeyRow,
+    record: &StaleRecord,
+) -> QueryResult<bool> {
+    let how = key.how_stopped();
+    let mut content = MailContent::new(
+        format!("your {how} API key “{}” is still in use", key.name),
+        format!(
+            "Your {how} key {}… was still used {} since it stopped working. Something you set up still sends it: update it with a working key.",
+            key.prefix,
+            record.times()
+        ),
+    )
+    .fact("Key", named(key))
+    .fact("Last use", utc(record.seen.last_at))
+    .fact(
+        "From",
+        record.seen.last_ip.clone().unwrap_or_else(|| "unknown".into()),
+    )
+    .fact("Sent", record.seen.sent_as.words())
+    .fact(
+        "Request",
+        format!("{} {}", record.seen.method, record.seen.path),
+    );
+    if let Some(agent) = &record.seen.user_agent {
+        content = content.fact("User-Agent", one_line(agent, 200));
+    }
+    let content = content.action("See where it is used", API_ACCESS);
+    queue_once(conn, to, MailKind::KeyStillUsed, &content, None)
 }

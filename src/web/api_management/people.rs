@@ -18,7 +18,9 @@ use crate::models::{User, UserId, WebhookId, WhoMayEnable};
 use crate::web::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_post};
 use crate::web::route::fill;
 use crate::web::session::{Admin, SignedIn, Staff};
-use crate::web::views::{AccessView, KeyView, StatusForm, WebhookRow, When, access_view};
+use crate::web::views::{
+    AccessView, KeyView, StatusForm, StillUsedView, UsageView, WebhookRow, When, access_view,
+};
 
 fn user_url(id: UserId) -> String {
     fill(urls::USER, &[id.0])
@@ -28,6 +30,20 @@ fn user_url(id: UserId) -> String {
 pub(super) struct ListQuery {
     q: Option<String>,
     after: Option<i64>,
+    /// `1`: only people whose stopped keys are still sent.
+    stale: Option<String>,
+}
+
+impl ListQuery {
+    fn stale(&self) -> Result<bool, Error> {
+        match self.stale.as_deref() {
+            None | Some("0") => Ok(false),
+            Some("1") => Ok(true),
+            Some(_) => Err(Error::bad_request(
+                "stale: send 1 to list only people whose stopped keys are still in use.",
+            )),
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -48,6 +64,8 @@ pub struct ListRow {
 #[template(path = "admin/api_management_partial.html")]
 pub struct ListSection {
     q: String,
+    /// Only people whose stopped keys are still sent.
+    stale: bool,
     rows: Vec<ListRow>,
     next_url: Option<String>,
 }
@@ -65,13 +83,14 @@ pub(super) async fn list(
     query: web::Query<ListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let ListQuery { q, after } = query.into_inner();
+    let stale = query.stale()?;
+    let ListQuery { q, after, .. } = query.into_inner();
     let search = api_management::normalize_search(q.as_deref())?;
     let page = state
         .db
-        .run(move |c| api_management::list(c, search.as_deref(), after))
+        .run(move |c| api_management::list(c, search.as_deref(), after, stale))
         .await?;
-    let section = list_section(q.unwrap_or_default(), page);
+    let section = list_section(q.unwrap_or_default(), stale, page);
     if is_htmx(&req) {
         return html(&section);
     }
@@ -89,10 +108,13 @@ impl ListSection {
 }
 
 /// The table for a page of results, with the link to the next page.
-pub fn list_section(q: String, page: KeyPage) -> ListSection {
+pub fn list_section(q: String, stale: bool, page: KeyPage) -> ListSection {
     let next_url = page.next_after.map(|after| {
-        let query = serde_urlencoded::to_string([("q", q.as_str()), ("after", &after.to_string())])
-            .unwrap_or_default();
+        let mut query = vec![("q", q.clone()), ("after", after.to_string())];
+        if stale {
+            query.push(("stale", "1".into()));
+        }
+        let query = serde_urlencoded::to_string(query).unwrap_or_default();
         format!("{}?{query}", urls::LIST)
     });
     let rows = page
@@ -107,7 +129,12 @@ pub fn list_section(q: String, page: KeyPage) -> ListSection {
             last_used: row.last_used_at.as_ref().map(When::from),
         })
         .collect();
-    ListSection { q, rows, next_url }
+    ListSection {
+        q,
+        stale,
+        rows,
+        next_url,
+    }
 }
 
 #[derive(Template)]
@@ -124,6 +151,10 @@ struct UserPage {
     confirm: Confirm,
     /// The key policy lets only people an admin has allowed turn API Access on.
     allow_list: bool,
+    /// Their keys that stopped working and are still sent.
+    still_used: Vec<StillUsedView>,
+    /// Each working key's name, prefix and last 30 days.
+    usage: Vec<(String, String, UsageView)>,
 }
 
 /// Which confirmation the page shows, if any.
@@ -326,6 +357,12 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm: Confirm) -> Result<User
                 ip: event.ip.unwrap_or_default(),
                 detail: event.detail.unwrap_or_default(),
             })
+            .collect(),
+        still_used: detail.still_used.iter().map(StillUsedView::from).collect(),
+        usage: detail
+            .usage
+            .iter()
+            .map(|(key, days)| (key.name.clone(), key.prefix.clone(), UsageView::new(days)))
             .collect(),
         user: detail.user,
         confirm,

@@ -20,7 +20,7 @@ use crate::models::WebhookId;
 use crate::web::pages::{Flash, Layout, html, html_status, is_htmx, redirect};
 use crate::web::route::fill;
 use crate::web::session::SignedIn;
-use crate::web::views::{AccessView, WebhookRow, access_view};
+use crate::web::views::{AccessView, StillUsedView, WebhookRow, access_view};
 
 #[derive(Template)]
 #[template(path = "settings/index.html")]
@@ -48,6 +48,8 @@ struct ApiAccessSection {
     /// Why the password given with a confirmation was refused.
     password_error: Option<String>,
     webhook_rows: Vec<WebhookRow>,
+    /// Keys that stopped working and are still sent.
+    still_used: Vec<StillUsedView>,
     /// Why the add-webhook form was refused, with what was typed.
     add_error: Option<String>,
     add_url: String,
@@ -262,6 +264,14 @@ pub(super) fn render(
         may_enable: overview.may_enable,
         not_allowed: NOT_ALLOWED,
         webhook_rows,
+        still_used: overview
+            .still_used
+            .iter()
+            .map(|s| StillUsedView {
+                dismiss_url: Some(fill(urls::KEY_STILL_USED_DISMISS, &[s.key.id])),
+                ..StillUsedView::from(s)
+            })
+            .collect(),
         // htmx swaps only the section, so a pending message shows inside it.
         flash: if is_htmx(req) {
             layout.flash.take()

@@ -14,13 +14,14 @@ use crate::AppState;
 use crate::db::now;
 use crate::domain::api_keys::{self, Grace, IssuedKey, KeyRequest, KeyState, MAX_NAME_CHARS};
 use crate::domain::key_policy::{self, KeyPolicy, LONGEST_DAYS};
+use crate::domain::key_usage::{self, KeyActivity};
 use crate::domain::scopes::{Access, Resource};
 use crate::http::error::Error;
 use crate::http::path_id::PathId;
 use crate::web::pages::{Flash, Layout, html_status, redirect};
 use crate::web::route::fill;
 use crate::web::session::SignedIn;
-use crate::web::views::KeyView;
+use crate::web::views::{KeyView, StillUsedView, UsageView};
 
 /// The Create New Key form, with what was typed when it is shown again.
 #[derive(Template)]
@@ -184,6 +185,9 @@ struct KeyPage {
     step: Step,
     ask_password: bool,
     password_error: Option<String>,
+    usage: UsageView,
+    /// Where it is still sent, if it stopped working (none or one).
+    still_used: Vec<StillUsedView>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -198,7 +202,12 @@ fn key_url(id: i64) -> String {
     fill(urls::KEY, &[id])
 }
 
-fn key_page(me: &SignedIn, row: &crate::models::ApiKeyRow, step: Step) -> Result<KeyPage, Error> {
+fn key_page(
+    me: &SignedIn,
+    row: &crate::models::ApiKeyRow,
+    activity: &KeyActivity,
+    step: Step,
+) -> Result<KeyPage, Error> {
     let state = api_keys::state_of(row, now());
     let mut layout = Layout::for_user(me)?;
     if step != Step::Show {
@@ -215,6 +224,15 @@ fn key_page(me: &SignedIn, row: &crate::models::ApiKeyRow, step: Step) -> Result
         step,
         ask_password: me.needs_password,
         password_error: None,
+        usage: UsageView::new(&activity.days),
+        still_used: activity
+            .still_used
+            .iter()
+            .map(|s| StillUsedView {
+                dismiss_url: Some(fill(urls::KEY_STILL_USED_DISMISS, &[row.id])),
+                ..StillUsedView::from(s)
+            })
+            .collect(),
     })
 }
 
@@ -226,8 +244,15 @@ async fn show_step(
     refused: Option<Error>,
 ) -> Result<HttpResponse, Error> {
     let owner = me.user.id;
-    let row = state.db.run(move |c| api_keys::get(c, owner, id)).await?;
-    let mut page = key_page(me, &row, step)?;
+    let (row, activity) = state
+        .db
+        .run(move |c| {
+            let row = api_keys::get(c, owner, id)?;
+            let activity = key_usage::of_key(c, &row, now().date())?;
+            Ok::<_, Error>((row, activity))
+        })
+        .await?;
+    let mut page = key_page(me, &row, &activity, step)?;
     let mut status = StatusCode::OK;
     if let Some(refused) = &refused {
         status = refused.status;
@@ -346,6 +371,22 @@ pub(super) async fn delete(
     Ok(redirect(urls::API_ACCESS))
 }
 
+/// Dismiss on the notice about a stopped key still in use: hidden until it is sent again.
+pub(super) async fn dismiss_still_used(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<PathId>,
+) -> Result<HttpResponse, Error> {
+    let (owner, id) = (me.user.id, id.into_inner().0);
+    state
+        .db
+        .write(move |c| key_usage::dismiss(c, owner, id))
+        .await?;
+    Flash::success("Notice dismissed. It comes back if the old key is sent again.")
+        .set(&me.session)?;
+    Ok(redirect(urls::API_ACCESS))
+}
+
 pub(super) async fn retire(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -371,7 +412,8 @@ fn show_issued(
     issued: IssuedKey,
     note: Option<String>,
 ) -> Result<HttpResponse, Error> {
-    let mut page = key_page(me, &issued.row, Step::Show)?;
+    let unused = KeyActivity::unused(now().date());
+    let mut page = key_page(me, &issued.row, &unused, Step::Show)?;
     page.new_key = Some(issued.key.expose().to_owned());
     page.layout.flash = note.map(Flash::success);
     let mut response = html_status(StatusCode::OK, &page)?;
