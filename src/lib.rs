@@ -118,7 +118,6 @@ pub fn app(
                 .wrap(from_fn(api::body::known_query_parameters))
                 .wrap(from_fn(http::throttle::api_key_failures))
                 .wrap(from_fn(http::error::json_errors))
-                .wrap(from_fn(api::usage::count))
                 .wrap(http::security_headers::api_responses())
                 .configure(api::routes)
                 .default_service(aw::to(api::not_found)),

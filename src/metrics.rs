@@ -46,6 +46,8 @@ pub enum KeyVerification {
     QueryKeyRefused,
     /// Two different keys in one request: refused with 400.
     Several,
+    /// A working key from an address its allow-list does not include: refused with 403.
+    WrongAddress,
 }
 
 impl KeyVerification {
@@ -58,6 +60,7 @@ impl KeyVerification {
             Self::Expired => "expired",
             Self::QueryKeyRefused => "query_key_refused",
             Self::Several => "several_keys",
+            Self::WrongAddress => "wrong_address",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Throttling of password and key guessing, the client address behind proxies, keys in links
 //! turned off, and cookie names behind TLS.
 
-use keyport::config::{AddressRanges, WebSettings};
+use keyport::config::WebSettings;
 use keyport::domain::keys::ApiKey;
 use keyport::models::Role;
 
@@ -75,13 +75,7 @@ async fn guessing_cannot_lock_the_owner_out_of_a_browser_they_signed_in_with() {
 #[actix_web::test]
 async fn behind_a_trusted_proxy_limits_follow_the_forwarded_address_and_spoofing_does_not_reset_them()
  {
-    let app = TestApp::builder()
-        .web(WebSettings {
-            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("valid"),
-            ..WebSettings::default()
-        })
-        .spawn()
-        .await;
+    let app = TestApp::behind_trusted_proxy().await;
     let user = app.create_user(Role::User, "Pia Proxied");
     // The proxy appends the address it saw; what the client wrote before it is not believed.
     for spoofed in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"] {

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use keyport::db::schema::{api_keys, key_usage, stale_key_uses};
 use keyport::models::Role;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{Api, Browser, TestApp, serve};
 
@@ -409,4 +409,151 @@ async fn an_expired_or_deleted_key_still_in_use_is_tracked_by_its_key_page() {
         )),
         "the owner may dismiss it here too"
     );
+}
+
+/// A call to GET /api/v1/me with `key`, as if forwarded for `forwarded_for`: status and body.
+async fn me_from(app: &TestApp, key: &str, forwarded_for: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("X-Api-Key", key);
+    if let Some(addr) = forwarded_for {
+        request = request.header("X-Forwarded-For", addr);
+    }
+    let answer = request.send().await.expect("call");
+    let status = answer.status().as_u16();
+    (status, answer.json().await.expect("JSON"))
+}
+
+async fn save_addresses(browser: &Browser, id: i64, text: &str) -> crate::support::Page {
+    browser
+        .post(
+            &format!("/settings/api-access/keys/{id}/addresses"),
+            &[("allowed_ips", text)],
+        )
+        .await
+}
+
+fn stored_addresses(app: &TestApp, id: i64) -> String {
+    app.with_conn(|c| {
+        api_keys::table
+            .find(id)
+            .select(api_keys::allowed_ips)
+            .first(c)
+    })
+    .expect("key")
+}
+
+#[actix_web::test]
+async fn an_allow_list_lets_a_key_in_only_from_its_addresses() {
+    let app = TestApp::spawn().await;
+    let (key, id, browser) = read_only_key(&app, "Ali Allowed").await;
+
+    // Elsewhere: 403 naming the address, counted as refused.
+    assert_eq!(save_addresses(&browser, id, "10.0.0.0/8").await.status, 303);
+    let page = browser
+        .get(&format!("/settings/api-access/keys/{id}"))
+        .await;
+    assert!(
+        page.contains("may now be used only from 10.0.0.0/8"),
+        "{}",
+        page.body
+    );
+    let (status, body) = me_from(&app, &key, None).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "this key may not be used from 127.0.0.1");
+
+    // A single other address: refused too.
+    assert_eq!(
+        save_addresses(&browser, id, "203.0.113.7").await.status,
+        303
+    );
+    assert_eq!(me_from(&app, &key, None).await.0, 403);
+
+    // Loopback, IPv4 and IPv6: in.
+    assert_eq!(
+        save_addresses(&browser, id, "127.0.0.1/32\n::1/128\n")
+            .await
+            .status,
+        303
+    );
+    assert_eq!(stored_addresses(&app, id), "127.0.0.1\n::1");
+    assert_eq!(me_from(&app, &key, None).await.0, 200);
+    app.flush_usage().await;
+    let (_, usage) = app
+        .api()
+        .call(&key, Method::GET, "/api/v1/me/usage", None)
+        .await;
+    assert_eq!(usage["days"][29]["refused"], 2, "{usage}");
+    assert_eq!(usage["days"][29]["succeeded"], 1, "{usage}");
+
+    // A wrong line: named, what was typed is shown again, nothing is saved.
+    let refused = save_addresses(&browser, id, "10.0.0.0/8\nexample.com\n").await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.contains("line 2"), "{}", refused.body);
+    assert!(refused.contains("example.com"));
+    assert_eq!(
+        stored_addresses(&app, id),
+        "127.0.0.1\n::1",
+        "nothing saved"
+    );
+    let too_many: String = (0..51).map(|n| format!("10.0.0.{n}\n")).collect();
+    assert_eq!(save_addresses(&browser, id, &too_many).await.status, 422);
+    assert_eq!(stored_addresses(&app, id), "127.0.0.1\n::1");
+
+    // The admin sees the list and the change in the audit trail.
+    let owner: i64 = app
+        .with_conn(|c| api_keys::table.find(id).select(api_keys::user_id).first(c))
+        .expect("owner");
+    let (_, admin) = app.signed_in(Role::Admin, "Ada Addresses").await;
+    let person = admin
+        .get(&format!("/admin/api-management/users/{owner}"))
+        .await;
+    assert!(
+        person.contains("Only from 127.0.0.1, ::1"),
+        "{}",
+        person.body
+    );
+    assert!(person.contains("Changed where a key may be used from"));
+
+    // Regenerate New Key keeps the list.
+    let regenerated = browser
+        .post(
+            &format!("/settings/api-access/keys/{id}/regenerate"),
+            &[("grace", "0")],
+        )
+        .await;
+    let new_key = regenerated.shown_key();
+    let new_id = key_id(&app, &new_key[..9]);
+    assert_eq!(stored_addresses(&app, new_id), "127.0.0.1\n::1");
+
+    // Emptied: anywhere again.
+    assert_eq!(save_addresses(&browser, new_id, "").await.status, 303);
+    assert_eq!(stored_addresses(&app, new_id), "");
+    assert_eq!(me_from(&app, &new_key, None).await.0, 200);
+}
+
+#[actix_web::test]
+async fn an_allow_list_believes_only_a_trusted_proxy() {
+    // Behind a proxy keyport trusts: the forwarded address is the one checked.
+    let app = TestApp::behind_trusted_proxy().await;
+    let (key, id, browser) = read_only_key(&app, "Pia Proxied").await;
+    assert_eq!(
+        save_addresses(&browser, id, "203.0.113.0/24").await.status,
+        303
+    );
+    assert_eq!(me_from(&app, &key, Some("203.0.113.7")).await.0, 200);
+    let (status, body) = me_from(&app, &key, Some("198.51.100.7")).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "this key may not be used from 198.51.100.7");
+
+    // Without trusted proxies, anyone may write the header: it is not believed.
+    let app = TestApp::spawn().await;
+    let (key, id, browser) = read_only_key(&app, "Udo Untrusted").await;
+    assert_eq!(
+        save_addresses(&browser, id, "203.0.113.0/24").await.status,
+        303
+    );
+    let (status, body) = me_from(&app, &key, Some("203.0.113.7")).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "this key may not be used from 127.0.0.1");
 }

@@ -1,7 +1,6 @@
 //! Every request has an id: in the `X-Request-Id` header, on error pages and API errors, and
 //! on every log line written while it is handled (JSON logs with `KEYPORT_LOG_FORMAT=json`).
 
-use keyport::config::{AddressRanges, WebSettings};
 use serde_json::Value;
 
 use crate::support::{PASSWORD, TestApp, serve_with_env};
@@ -59,13 +58,7 @@ async fn every_answer_names_its_request_and_errors_show_the_id() {
 
 #[actix_web::test]
 async fn a_trusted_proxys_request_id_is_kept_when_it_is_plain() {
-    let app = TestApp::builder()
-        .web(WebSettings {
-            trusted_proxies: AddressRanges::parse("127.0.0.1").expect("ranges"),
-            ..WebSettings::default()
-        })
-        .spawn()
-        .await;
+    let app = TestApp::behind_trusted_proxy().await;
     let client = reqwest::Client::new();
     let with = |id: String| {
         client

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::domain::api_access::{self, CallerKey, KeyCheck};
-use crate::domain::key_usage::StaleRequest;
+use crate::domain::key_usage::{StaleRequest, UsedKey};
 use crate::domain::keys::ApiKey;
 use crate::domain::scopes::Scope;
-use crate::http::client_address::client_ip;
+use crate::http::client_address::client_addr;
 use crate::http::error::Error;
 use crate::metrics::KeyVerification;
 use crate::models::User;
@@ -105,10 +105,6 @@ fn presented(req: &HttpRequest) -> Option<Presented> {
     Some(first)
 }
 
-/// The working key a call was made with, for counting how the call ends.
-#[derive(Clone, Copy)]
-pub struct UsedKey(pub i64);
-
 /// Notes where a key that stopped working is still sent from, for its owner.
 fn still_used(state: &AppState, req: &HttpRequest, key: i64, sent_as: SentAs, ip: Option<&str>) {
     let user_agent = req
@@ -132,7 +128,8 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let presented = presented(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let ip = client_ip(req);
+        let addr = client_addr(req);
+        let ip = addr.map(|addr| addr.to_string());
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
@@ -153,15 +150,14 @@ impl FromRequest for ApiCaller {
                 return Err(Error::unauthorized(UNAUTHORIZED));
             };
             let in_link = (sent_as == SentAs::Link).then_some(state.settings.allow_query_keys);
-            let seen_from = ip.clone();
             let check = state
                 .db
-                .run(move |c| api_access::authenticate(c, &key, seen_from.as_deref(), in_link))
+                .run(move |c| api_access::authenticate(c, &key, addr, in_link))
                 .await?;
             match check {
                 KeyCheck::Valid(user, key) => {
                     counted(KeyVerification::Valid);
-                    // How the call ends is counted against the key (`api::usage`).
+                    // How the call ends is counted against the key (`http::throttle`).
                     req.extensions_mut().insert(UsedKey(key.id));
                     Ok(ApiCaller { user, key, ip })
                 }
@@ -182,6 +178,18 @@ impl FromRequest for ApiCaller {
                         at.and_utc()
                             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     )))
+                }
+                KeyCheck::WrongAddress(key) => {
+                    counted(KeyVerification::WrongAddress);
+                    // Refused for its addresses: counted in the key's usage as refused.
+                    req.extensions_mut().insert(UsedKey(key));
+                    Err(Error::new(
+                        actix_web::http::StatusCode::FORBIDDEN,
+                        format!(
+                            "this key may not be used from {}",
+                            ip.as_deref().unwrap_or("an unknown address")
+                        ),
+                    ))
                 }
                 KeyCheck::QueryKeysOff => {
                     counted(KeyVerification::QueryKeyRefused);

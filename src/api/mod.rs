@@ -5,7 +5,6 @@ pub mod body;
 pub mod docs;
 pub mod me;
 pub mod records;
-pub mod usage;
 pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -3,8 +3,11 @@
 //! checking a key on an API request. Every change is one write transaction with its audit
 //! event. The keys themselves (create, regenerate with a grace time, retire, delete): `api_keys`.
 
+use std::net::IpAddr;
+
 use chrono::NaiveDateTime;
 
+use super::allowed_addresses::AllowedAddresses;
 use super::api_keys::{Grace, IssuedKey, issue, lock};
 use super::audit::{self, Actor};
 use super::keys::ApiKey;
@@ -201,6 +204,8 @@ pub enum KeyCheck {
     },
     /// A key in the link, where the policy refuses them.
     QueryKeysOff,
+    /// A working key sent from an address its allow-list does not include.
+    WrongAddress(i64),
 }
 
 /// Checks a key on an API request; records when and from where a valid one was used.
@@ -209,7 +214,7 @@ pub enum KeyCheck {
 pub fn authenticate(
     conn: &mut DbConnection,
     key: &ApiKey,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     in_link: Option<bool>,
 ) -> Result<KeyCheck> {
     if let Some(environment) = in_link
@@ -233,8 +238,12 @@ pub fn authenticate(
             at: expired,
         });
     }
+    if !row.allowed_ips.is_empty() && !AllowedAddresses::from_stored(&row.allowed_ips).permits(ip) {
+        return Ok(KeyCheck::WrongAddress(row.id));
+    }
     if last_use_is_stale(row.last_used_at, at) {
-        ApiKeyRow::record_use(conn, row.id, at, ip)?;
+        let ip = ip.map(|ip| ip.to_string());
+        ApiKeyRow::record_use(conn, row.id, at, ip.as_deref())?;
     }
     let caller = CallerKey {
         id: row.id,

@@ -4,6 +4,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::allowed_addresses::AllowedAddresses;
 use super::audit::{self, Actor};
 use super::key_policy;
 use super::keys::ApiKey;
@@ -226,6 +227,8 @@ pub(super) fn replace(
         access: old.access,
         scopes: &old.scopes,
         expires_at,
+        // The new key may be used from where the old one could.
+        allowed_ips: &old.allowed_ips,
         replaces: Some(old.id),
         ..NewApiKey::default_key(old.user_id, at)
     };
@@ -278,6 +281,49 @@ pub fn retire(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<ApiKeyR
         )?;
         notices::key_stopped(conn, &user, actor, &key, false)?;
         Ok(key)
+    })
+}
+
+/// The addresses and networks a working key may be used from (empty: anywhere).
+pub fn set_addresses(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    addresses: &AllowedAddresses,
+) -> Result<ApiKeyRow> {
+    write_transaction(conn, |conn| {
+        lock(conn, actor.id)?;
+        let key = get(conn, actor.id, id)?;
+        if !matches!(
+            state_of(&key, now()),
+            KeyState::Active | KeyState::Retiring(_)
+        ) {
+            return Err(Error::Conflict(
+                "This key no longer works: its addresses cannot be changed.".into(),
+            ));
+        }
+        let stored = addresses.to_stored();
+        ApiKeyRow::set_allowed_ips(conn, id, &stored)?;
+        let detail = if stored.is_empty() {
+            format!("{}: from anywhere", describe(&key))
+        } else {
+            format!(
+                "{}: only from {}",
+                describe(&key),
+                stored.replace('\n', ", ")
+            )
+        };
+        audit::record(
+            conn,
+            actor,
+            actor.id,
+            AuditAction::KeyAddressesChanged,
+            Some(&detail),
+        )?;
+        Ok(ApiKeyRow {
+            allowed_ips: stored,
+            ..key
+        })
     })
 }
 

@@ -52,6 +52,11 @@ impl Outcome {
     }
 }
 
+/// The working key an API call was made with (a request extension), so that how the call
+/// ended is counted against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsedKey(pub i64);
+
 /// A request that carried a key that no longer works, as it came.
 pub struct StaleRequest<'a> {
     pub ip: Option<&'a str>,

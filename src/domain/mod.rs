@@ -1,6 +1,7 @@
 //! What the product does, independent of HTTP: keys, API Access, accounts, setup, demo data.
 
 pub mod accounts;
+pub mod allowed_addresses;
 pub mod api_access;
 pub mod api_keys;
 pub mod api_management;

@@ -14,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -23,6 +23,7 @@ use governor::{Quota, RateLimiter};
 use super::client_address::client_addr;
 use super::error::Error;
 use crate::AppState;
+use crate::domain::key_usage::{Outcome, UsedKey};
 
 type Limiter<K, C> =
     RateLimiter<K, DefaultKeyedStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
@@ -72,8 +73,9 @@ impl<C: Clock + Clone> Throttles<C> {
 
 pub const API_KEY_GUESSING: &str = "Too many requests with an invalid API key from this address.";
 
-/// Wraps the API: a 401 counts against the caller's address, and once the address is over
-/// its allowance the answer is 429 with `Retry-After` instead.
+/// Wraps the API and accounts for each answer: a 401 counts against the caller's address, and
+/// once the address is over its allowance the answer is 429 with `Retry-After` instead; a call
+/// made with a working key counts in that key's usage (in memory, by how it ended).
 pub async fn api_key_failures(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -82,6 +84,12 @@ pub async fn api_key_failures(
     let addr = client_addr(req.request());
     let res = next.call(req).await?;
     if res.status() != StatusCode::UNAUTHORIZED {
+        let used = res.request().extensions().get::<UsedKey>().copied();
+        if let (Some(UsedKey(key)), Some(outcome), Some(state)) =
+            (used, Outcome::of_status(res.status().as_u16()), &state)
+        {
+            state.key_usage.count(key, outcome, crate::db::now());
+        }
         return Ok(res.map_into_left_body());
     }
     let (Some(state), Some(addr)) = (state, addr) else {

@@ -86,6 +86,7 @@ pub struct NewApiKey<'a> {
     pub expires_at: Option<NaiveDateTime>,
     pub replaces: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub allowed_ips: &'a str,
 }
 
 impl NewApiKey<'_> {
@@ -102,6 +103,7 @@ impl NewApiKey<'_> {
             expires_at: None,
             replaces: None,
             created_at,
+            allowed_ips: "",
         }
     }
 
@@ -274,6 +276,13 @@ impl ApiKeyRow {
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Sets the addresses the key may be used from (as `AllowedAddresses` stores them).
+    pub fn set_allowed_ips(conn: &mut DbConnection, id: i64, text: &str) -> QueryResult<usize> {
+        diesel::update(api_keys::table.find(id))
+            .set(api_keys::allowed_ips.eq(text))
+            .execute(conn)
     }
 
     /// The key and its owner.

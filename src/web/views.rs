@@ -43,6 +43,8 @@ pub struct KeyView {
     pub revoked: Option<When>,
     pub revoked_reason: &'static str,
     pub revoked_note: String,
+    /// Where it may be used from, comma-separated; empty: anywhere.
+    pub addresses: String,
 }
 
 impl KeyView {
@@ -83,6 +85,7 @@ impl From<&ApiKeyRow> for KeyView {
             revoked: row.revoked_at.as_ref().map(When::from),
             revoked_reason,
             revoked_note: row.revoked_note.clone().unwrap_or_default(),
+            addresses: row.allowed_ips.replace('\n', ", "),
         }
     }
 }

@@ -157,6 +157,18 @@ impl TestApp {
     }
 
     /// keyport with the default settings.
+    /// keyport behind a reverse proxy on this machine (127.0.0.1 is a trusted proxy).
+    pub async fn behind_trusted_proxy() -> Self {
+        Self::builder()
+            .web(WebSettings {
+                trusted_proxies: keyport::config::AddressRanges::parse("127.0.0.1")
+                    .expect("ranges"),
+                ..WebSettings::default()
+            })
+            .spawn()
+            .await
+    }
+
     pub async fn spawn() -> Self {
         Self::builder().spawn().await
     }

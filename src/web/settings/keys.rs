@@ -12,6 +12,7 @@ use super::api_access::confirm_password;
 use super::urls;
 use crate::AppState;
 use crate::db::now;
+use crate::domain::allowed_addresses::AllowedAddresses;
 use crate::domain::api_keys::{self, Grace, IssuedKey, KeyRequest, KeyState, MAX_NAME_CHARS};
 use crate::domain::key_policy::{self, KeyPolicy, LONGEST_DAYS};
 use crate::domain::key_usage::{self, KeyActivity};
@@ -188,6 +189,9 @@ struct KeyPage {
     usage: UsageView,
     /// Where it is still sent, if it stopped working (none or one).
     still_used: Vec<StillUsedView>,
+    /// The allow-list as the form shows it (what was typed, when it was refused).
+    allowed_ips: String,
+    addresses_error: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -233,7 +237,25 @@ fn key_page(
                 ..StillUsedView::from(s)
             })
             .collect(),
+        allowed_ips: row.allowed_ips.clone(),
+        addresses_error: None,
     })
+}
+
+/// One of the person's keys, with its usage and where it is still sent.
+async fn load_key(
+    state: &AppState,
+    owner: crate::models::UserId,
+    id: i64,
+) -> Result<(crate::models::ApiKeyRow, KeyActivity), Error> {
+    state
+        .db
+        .run(move |c| {
+            let row = api_keys::get(c, owner, id)?;
+            let activity = key_usage::of_key(c, &row, now().date())?;
+            Ok::<_, Error>((row, activity))
+        })
+        .await
 }
 
 async fn show_step(
@@ -244,14 +266,7 @@ async fn show_step(
     refused: Option<Error>,
 ) -> Result<HttpResponse, Error> {
     let owner = me.user.id;
-    let (row, activity) = state
-        .db
-        .run(move |c| {
-            let row = api_keys::get(c, owner, id)?;
-            let activity = key_usage::of_key(c, &row, now().date())?;
-            Ok::<_, Error>((row, activity))
-        })
-        .await?;
+    let (row, activity) = load_key(state, owner, id).await?;
     let mut page = key_page(me, &row, &activity, step)?;
     let mut status = StatusCode::OK;
     if let Some(refused) = &refused {
@@ -369,6 +384,51 @@ pub(super) async fn delete(
     ))
     .set(&me.session)?;
     Ok(redirect(urls::API_ACCESS))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AddressesForm {
+    allowed_ips: String,
+}
+
+/// Save Addresses: the key works only from these (or anywhere, when empty). A wrong line is
+/// named on the page again, with what was typed, and nothing is saved.
+pub(super) async fn set_addresses(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<PathId>,
+    form: web::Form<AddressesForm>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner().0;
+    let typed = form.into_inner().allowed_ips;
+    let addresses = match AllowedAddresses::parse(&typed) {
+        Ok(addresses) => addresses,
+        Err(refused) => {
+            let refused = Error::from(refused);
+            let (row, activity) = load_key(&state, me.user.id, id).await?;
+            let mut page = key_page(&me, &row, &activity, Step::Show)?;
+            page.allowed_ips = typed;
+            page.addresses_error = Some(refused.message.clone());
+            return html_status(refused.status, &page);
+        }
+    };
+    let actor = me.actor();
+    let key = state
+        .db
+        .write(move |c| api_keys::set_addresses(c, &actor, id, &addresses))
+        .await?;
+    let said = if key.allowed_ips.is_empty() {
+        format!("“{}” may be used from anywhere.", key.name)
+    } else {
+        format!(
+            "“{}” may now be used only from {}.",
+            key.name,
+            key.allowed_ips.replace('\n', ", ")
+        )
+    };
+    Flash::success(said).set(&me.session)?;
+    Ok(redirect(&key_url(id)))
 }
 
 /// Dismiss on the notice about a stopped key still in use: hidden until it is sent again.

@@ -43,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .get(keys::confirm_delete)
                 .post(keys::delete),
         )
+        .service(web::resource(urls::KEY_ADDRESSES).post(keys::set_addresses))
         .service(web::resource(urls::KEY_STILL_USED_DISMISS).post(keys::dismiss_still_used))
         .service(web::resource(urls::WEBHOOKS).post(webhooks::add))
         .service(web::resource(urls::WEBHOOK).get(webhooks::status_page))

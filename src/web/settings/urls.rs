@@ -12,6 +12,7 @@ pub const KEY: &str = "/settings/api-access/keys/{id}";
 pub const KEY_REGENERATE: &str = "/settings/api-access/keys/{id}/regenerate";
 pub const KEY_RETIRE: &str = "/settings/api-access/keys/{id}/retire";
 pub const KEY_DELETE: &str = "/settings/api-access/keys/{id}/delete";
+pub const KEY_ADDRESSES: &str = "/settings/api-access/keys/{id}/addresses";
 pub const KEY_STILL_USED_DISMISS: &str = "/settings/api-access/keys/{id}/still-used/dismiss";
 pub const WEBHOOKS: &str = "/settings/api-access/webhooks";
 pub const WEBHOOK: &str = "/settings/api-access/webhooks/{id}";
