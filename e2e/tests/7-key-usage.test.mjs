@@ -22,7 +22,7 @@ for (const js of [true, false]) {
     await page.getByRole("link", { name: "Default" }).click();
     const chart = page.getByRole("img", { name: /^3 succeeded and 1 refused or failed requests over the last 30 days/ });
     await reloadUntil(page, chart);
-    await page.getByText("Client errors").waitFor();
+    assert.equal(await page.locator("dt:has-text(\"Client errors\") + dd").innerText(), "1");
     if (js) {
       await checkAccessibility(page, "a key's page with its usage");
       await screenshots(page, "key-usage");
