@@ -10,7 +10,7 @@ use keyport::models::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Api, Browser, TestApp, serve};
+use crate::support::{Api, Browser, TestApp, free_port, serve, serve_on};
 
 #[derive(diesel::QueryableByName)]
 struct Writes {
@@ -556,4 +556,64 @@ async fn an_allow_list_believes_only_a_trusted_proxy() {
     let (status, body) = me_from(&app, &key, Some("203.0.113.7")).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"], "this key may not be used from 127.0.0.1");
+}
+
+#[actix_web::test]
+async fn an_allow_list_checks_ipv6_callers_too() {
+    let app = TestApp::spawn().await;
+    let (key, id, browser) = read_only_key(&app, "Ivy Six").await;
+    let six = serve_on(
+        &app.database_url,
+        &format!("[::1]:{}", free_port()),
+        &[],
+        &[],
+    );
+    six.wait_until_listening().await;
+    let from_six = Api::new(six.base.clone());
+
+    assert_eq!(save_addresses(&browser, id, "::1/128").await.status, 303);
+    let (status, _) = from_six.call(&key, Method::GET, "/api/v1/me", None).await;
+    assert_eq!(status, 200, "from ::1");
+    let (status, body) = me_from(&app, &key, None).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "this key may not be used from 127.0.0.1");
+
+    assert_eq!(
+        save_addresses(&browser, id, "127.0.0.1/32").await.status,
+        303
+    );
+    let (status, body) = from_six.call(&key, Method::GET, "/api/v1/me", None).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "this key may not be used from ::1");
+    assert_eq!(me_from(&app, &key, None).await.0, 200);
+}
+
+#[actix_web::test]
+async fn usage_older_than_ninety_days_is_pruned() {
+    let app = TestApp::spawn().await;
+    let (_, id, _) = read_only_key(&app, "Old Olga").await;
+    let today = keyport::db::now().date();
+    let counts = keyport::models::key_usage::DayCounts {
+        succeeded: 1,
+        ..Default::default()
+    };
+    for age in [0, 89, 90, 91, 400] {
+        app.with_conn(|c| {
+            keyport::models::key_usage::add_day(c, id, today - chrono::Duration::days(age), &counts)
+        })
+        .expect("a day");
+    }
+    let pruned = app
+        .with_conn(|c| keyport::domain::key_usage::prune(c, today))
+        .expect("prune");
+    assert_eq!(pruned, 2, "the days 91 and 400 days ago");
+    let kept: i64 = app
+        .with_conn(|c| {
+            key_usage::table
+                .filter(key_usage::key_id.eq(id))
+                .count()
+                .get_result(c)
+        })
+        .expect("kept");
+    assert_eq!(kept, 3);
 }

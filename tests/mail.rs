@@ -870,3 +870,50 @@ async fn a_stopped_key_still_in_use_is_mailed_at_most_once_a_day_to_who_wants_it
     );
     assert_eq!(send_all(&mailer).await, 0);
 }
+
+#[actix_web::test]
+async fn the_mail_log_tells_support_what_happened_to_each_mail_but_never_shows_a_body() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let mailer = worker(&app, &smtp);
+    let mut people = people_with_a_mail(&app, "Lou Logged", 1);
+    people.extend(people_with_a_mail(&app, "Refused Rob", 1));
+    assert_eq!(send_all(&mailer).await, 2);
+    let (delivered, refused) = (&people[0], &people[1]);
+
+    let (_, support) = app.signed_in(Role::Support, "Sam Support").await;
+    let log = support.get("/admin/mail").await;
+    assert_eq!(log.status, 200);
+    assert!(log.contains(&delivered.email) && log.contains(&refused.email));
+    assert!(log.contains("API Access is on"), "subjects are shown");
+    assert!(
+        log.contains("refused for good: permanent error (550): 5.1.1 No such mailbox here"),
+        "{}",
+        log.body
+    );
+    assert!(
+        log.contains("250 2.0.0 Message accepted for delivery"),
+        "{}",
+        log.body
+    );
+    assert!(
+        !log.contains("API Access was turned on for your account"),
+        "never a body"
+    );
+
+    // Filters: by state and by recipient (case does not matter).
+    let failed = support.get("/admin/mail?state=failed").await;
+    assert!(failed.contains(&refused.email) && !failed.contains(&delivered.email));
+    let to = support
+        .get(&format!(
+            "/admin/mail?to={}",
+            delivered.email.to_uppercase()
+        ))
+        .await;
+    assert!(to.contains(&delivered.email) && !to.contains(&refused.email));
+    assert_eq!(support.get("/admin/mail?state=lost").await.status, 400);
+
+    // Only staff read it.
+    let (_, user) = app.signed_in(Role::User, "Ulla User").await;
+    assert_eq!(user.get("/admin/mail").await.status, 403);
+}

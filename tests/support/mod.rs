@@ -17,7 +17,7 @@ use keyport::models::{Role, UserId};
 
 pub use browser::{Api, Browser, KeyIn, Page, csrf_token_in};
 pub use logs::captured_logs;
-pub use process::{Served, free_port, serve, serve_with_env};
+pub use process::{Served, free_port, serve, serve_on, serve_with_env};
 pub use receiver::{Received, Receiver};
 pub use smtp::{ReceivedMail, SmtpServer};
 

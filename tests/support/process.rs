@@ -102,14 +102,19 @@ pub fn serve(database_url: &str, extra: &[&str]) -> Served {
 /// `serve` with these environment variables too (`KEYPORT_LOG` is `warn` unless set here).
 pub fn serve_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let bind = format!("127.0.0.1:{}", free_port());
+    serve_on(database_url, &bind, extra, env)
+}
+
+/// `serve` listening on `bind` (`[::1]:PORT` for IPv6 loopback).
+pub fn serve_on(database_url: &str, bind: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyport"));
     command
-        .args(["serve", "--bind", &bind])
+        .args(["serve", "--bind", bind])
         .args(extra)
         .env("DATABASE_URL", database_url)
         .env("KEYPORT_LOG", "warn")
         .envs(env.iter().copied());
-    Served::spawn(command, &bind)
+    Served::spawn(command, bind)
 }
 
 impl Served {
