@@ -17,7 +17,8 @@ fn render(c: &mut Criterion) {
     db.migrate().expect("migrate");
     let mut conn = db.get().expect("conn");
     keyport::domain::seed::people(&mut conn, 200, true, 0).expect("seed");
-    let page = api_management::list(&mut conn, None, None, false).expect("a page");
+    let page = api_management::list(&mut conn, None, None, api_management::Listed::WithApiAccess)
+        .expect("a page");
     let section = list_section(String::new(), false, page);
     assert_eq!(section.rows().len(), 50);
 

@@ -22,6 +22,7 @@ mod keys;
 mod mail;
 mod metrics;
 mod pages;
+mod people;
 mod properties;
 mod records;
 mod request_ids;

@@ -53,6 +53,8 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(admin, `${userUrl}/keys/${me.json.key.id}/clear`, "api-management-clear-key");
   await visit(admin, "/admin/api-management/policy", "key-policy");
   await visit(admin, "/admin/mail", "mail-log");
+  await visit(admin, "/admin/people", "people");
+  await visit(admin, "/admin/api-management?stale=1", "api-management-stale");
 
   // Dark mode follows the system setting.
   const darkPage = await (await context(browser, { js: true, colorScheme: "dark" })).newPage();

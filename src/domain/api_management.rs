@@ -12,8 +12,8 @@ pub const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH_CHARS: usize = 254;
 const HISTORY_ROWS: i64 = 20;
 
-/// One page of people with API Access on: most recently turned on first, or in term order
-/// for a search.
+/// One page of people: most recently turned on (API Management) or newest account (People)
+/// first, or in term order for a search.
 pub struct KeyPage {
     pub rows: Vec<AccessListing>,
     /// The cursor for the next page, when there is one.
@@ -33,23 +33,37 @@ pub fn normalize_search(q: Option<&str>) -> Result<Option<String>> {
     Ok(Some(normalize(q)))
 }
 
-/// With `stale`, only people whose keys that stopped working were still sent in the last
-/// `SHOWN_DAYS` days (whether their API Access is on or not).
+/// Whom a list of people shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// API Management: people with API Access on.
+    WithApiAccess,
+    /// API Management's `?stale=1`: people whose keys that stopped working were still sent in
+    /// the last `SHOWN_DAYS` days (whether their API Access is on or not).
+    StillUsingStoppedKeys,
+    /// People: everyone.
+    Everyone,
+}
+
 pub fn list(
     conn: &mut DbConnection,
     search: Option<&str>,
     after: Option<i64>,
-    stale: bool,
+    listed: Listed,
 ) -> Result<KeyPage> {
     let limit = PAGE_SIZE + 1;
     let after = after.map(UserId);
-    let mut rows = match (stale, search) {
-        (true, search) => {
+    let mut rows = match (listed, search) {
+        (Listed::StillUsingStoppedKeys, search) => {
             let since = crate::db::now() - chrono::Duration::days(key_usage::SHOWN_DAYS);
             AccessListing::still_using_stopped_keys(conn, since, search, after, limit)?
         }
-        (false, Some(search)) => AccessListing::search(conn, search, after, limit)?,
-        (false, None) => AccessListing::list(conn, after, limit)?,
+        (listed, Some(search)) => {
+            let everyone = listed == Listed::Everyone;
+            AccessListing::search(conn, search, everyone, after, limit)?
+        }
+        (Listed::WithApiAccess, None) => AccessListing::list(conn, after, limit)?,
+        (Listed::Everyone, None) => AccessListing::everyone(conn, after, limit)?,
     };
     if rows.len() as i64 <= PAGE_SIZE {
         return Ok(KeyPage {

@@ -1,4 +1,6 @@
-//! API Management's list: the people with API Access on, with how many keys each has.
+//! The lists of people for staff: API Management's (people with API Access on) and People's
+//! (everyone), each with their live keys; searched by the start of a name or email and paged
+//! with a keyset cursor, so a page costs the same at any depth of a million people.
 
 use std::collections::HashMap;
 
@@ -17,7 +19,10 @@ pub struct UserSummary {
     pub id: UserId,
     pub name: String,
     pub email: String,
+    pub role: super::Role,
+    pub disabled_at: Option<NaiveDateTime>,
     pub api_access_at: Option<NaiveDateTime>,
+    pub last_sign_in_at: Option<NaiveDateTime>,
 }
 
 /// One row of the list: a person and their live keys.
@@ -63,13 +68,32 @@ impl AccessListing {
         Self::with_keys(conn, people)
     }
 
-    /// People with API Access on who have a search term starting with `search` (already
-    /// normalised), in term order, after the person `after`. Each is listed once, under their
-    /// first matching term. Walks the term index in order: a page costs the same however many
-    /// people match.
+    /// Everyone, newest account first, after the person `after`: walks the primary key.
+    pub fn everyone(
+        conn: &mut DbConnection,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = users::table
+            .select(UserSummary::as_select())
+            .order(users::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(users::id.lt(after));
+        }
+        let people = query.load(conn)?;
+        Self::with_keys(conn, people)
+    }
+
+    /// People (with API Access on, unless `everyone`) who have a search term starting with
+    /// `search` (already normalised), in term order, after the person `after`. Each is listed
+    /// once, under their first matching term. Walks the term index in order: a page costs the
+    /// same however many people match.
     pub fn search(
         conn: &mut DbConnection,
         search: &str,
+        everyone: bool,
         after: Option<UserId>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
@@ -91,7 +115,6 @@ impl AccessListing {
         let earlier = diesel::alias!(crate::db::schema::user_search_terms as earlier);
         let mut query = terms::table
             .inner_join(users::table.on(users::id.eq(terms::user_id)))
-            .filter(users::api_access_at.is_not_null())
             // One lower bound, so the index range starts at the cursor, not at the first match.
             .filter(terms::term.ge(lower).and(terms::term.lt(upper.clone())))
             .filter(diesel::dsl::not(diesel::dsl::exists(
@@ -106,6 +129,9 @@ impl AccessListing {
             .into_boxed();
         if let Some((term, user)) = cursor {
             query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
+        }
+        if !everyone {
+            query = query.filter(users::api_access_at.is_not_null());
         }
         let people = query.load(conn)?;
         Self::with_keys(conn, people)

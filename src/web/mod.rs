@@ -11,6 +11,7 @@ pub mod login;
 pub mod mail_log;
 pub mod pages;
 pub mod password_attempts;
+pub mod people;
 pub mod route;
 pub mod session;
 pub mod settings;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     settings::routes(cfg);
     api_management::routes(cfg);
     mail_log::routes(cfg);
+    people::routes(cfg);
     developer_guide::routes(cfg);
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::urls;
 use crate::AppState;
 use crate::domain::api_access::ApiAccess;
-use crate::domain::api_management::{self, KeyPage, UserDetail};
+use crate::domain::api_management::{self, KeyPage, Listed, UserDetail};
 use crate::domain::webhooks;
 use crate::domain::{api_access, api_keys};
 use crate::http::error::Error;
@@ -88,7 +88,14 @@ pub(super) async fn list(
     let search = api_management::normalize_search(q.as_deref())?;
     let page = state
         .db
-        .run(move |c| api_management::list(c, search.as_deref(), after, stale))
+        .run(move |c| {
+            let listed = if stale {
+                Listed::StillUsingStoppedKeys
+            } else {
+                Listed::WithApiAccess
+            };
+            api_management::list(c, search.as_deref(), after, listed)
+        })
         .await?;
     let section = list_section(q.unwrap_or_default(), stale, page);
     if is_htmx(&req) {
