@@ -321,8 +321,7 @@ async fn a_regenerated_key_still_in_use_is_shown_to_its_owner_and_staff_until_di
         !person.contains("/still-used/dismiss"),
         "only the owner dismisses"
     );
-    let (_, other_key) = app.user_with_key("Nat Notstale").await;
-    assert!(!other_key.is_empty());
+    app.user_with_key("Nat Notstale").await;
     let stale = support.get("/admin/api-management?stale=1").await;
     assert_eq!(stale.status, 200);
     assert!(stale.contains("Sid Stale"), "{}", stale.body);

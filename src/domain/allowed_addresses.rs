@@ -67,10 +67,6 @@ impl AllowedAddresses {
             .join("\n")
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether a call from `addr` may use the key: anywhere when the list is empty; an
     /// unknown address only then. An IPv4 address seen as IPv6 (`::ffff:a.b.c.d`) is itself.
     pub fn permits(&self, addr: Option<IpAddr>) -> bool {

@@ -302,16 +302,15 @@ pub fn set_addresses(
                 "This key no longer works: its addresses cannot be changed.".into(),
             ));
         }
-        let stored = addresses.to_stored();
-        ApiKeyRow::set_allowed_ips(conn, id, &stored)?;
-        let detail = if stored.is_empty() {
+        let key = ApiKeyRow {
+            allowed_ips: addresses.to_stored(),
+            ..key
+        };
+        ApiKeyRow::set_allowed_ips(conn, id, &key.allowed_ips)?;
+        let detail = if key.allowed_ips.is_empty() {
             format!("{}: from anywhere", describe(&key))
         } else {
-            format!(
-                "{}: only from {}",
-                describe(&key),
-                stored.replace('\n', ", ")
-            )
+            format!("{}: only from {}", describe(&key), key.allowed_from())
         };
         audit::record(
             conn,
@@ -320,10 +319,7 @@ pub fn set_addresses(
             AuditAction::KeyAddressesChanged,
             Some(&detail),
         )?;
-        Ok(ApiKeyRow {
-            allowed_ips: stored,
-            ..key
-        })
+        Ok(key)
     })
 }
 

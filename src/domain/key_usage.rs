@@ -74,22 +74,23 @@ struct Pending {
 }
 
 impl Pending {
-    fn merge(&mut self, other: Pending) {
-        for (day, counts) in other.days {
+    /// Adds `later`, a newer use of its key: the counts add, the last use is the newer one's.
+    fn note_stale(&mut self, later: StaleUse) {
+        let mut later = later;
+        if let Some(earlier) = self.stale.remove(&later.key_id) {
+            later.uses += earlier.uses;
+            later.first_at = earlier.first_at.min(later.first_at);
+        }
+        self.stale.insert(later.key_id, later);
+    }
+
+    /// Adds what was counted `since` this (which is older).
+    fn merge(&mut self, since: Pending) {
+        for (day, counts) in since.days {
             self.days.entry(day).or_default().add(&counts);
         }
-        for (key, earlier) in other.stale {
-            match self.stale.remove(&key) {
-                // What came since is newer: it keeps its last use and adds the earlier count.
-                Some(mut later) => {
-                    later.uses += earlier.uses;
-                    later.first_at = earlier.first_at.min(later.first_at);
-                    self.stale.insert(key, later);
-                }
-                None => {
-                    self.stale.insert(key, earlier);
-                }
-            }
+        for later in since.stale.into_values() {
+            self.note_stale(later);
         }
     }
 }
@@ -136,12 +137,10 @@ impl KeyUsage {
             path: kept(request.path, PATH_CHARS),
             user_agent: request.user_agent.map(|ua| kept(ua, UA_CHARS)),
         };
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let earlier = pending.stale.insert(key, latest);
-        if let (Some(earlier), Some(now)) = (earlier, pending.stale.get_mut(&key)) {
-            now.uses += earlier.uses;
-            now.first_at = earlier.first_at;
-        }
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .note_stale(latest);
     }
 
     /// Writes what was counted since the last flush, in one transaction; what cannot be
@@ -162,9 +161,9 @@ impl KeyUsage {
         if written.is_err()
             && let Ok(taken) = std::sync::Arc::try_unwrap(taken)
         {
+            // Put back in front of what was counted meanwhile, which is newer.
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            let since = std::mem::take(&mut *pending);
-            *pending = taken;
+            let since = std::mem::replace(&mut *pending, taken);
             pending.merge(since);
         }
         written
@@ -260,17 +259,11 @@ pub fn still_used(
     user: UserId,
     news_only: bool,
 ) -> Result<Vec<StillUsed>> {
-    let records = StaleRecord::of_user(conn, user)?;
-    let mut found = Vec::with_capacity(records.len());
-    for record in records {
-        if news_only && !record.is_news() {
-            continue;
-        }
-        if let Some(key) = ApiKeyRow::find(conn, record.seen.key_id)? {
-            found.push(StillUsed { key, record });
-        }
-    }
-    Ok(found)
+    Ok(StaleRecord::of_user(conn, user)?
+        .into_iter()
+        .filter(|(record, _)| !news_only || record.is_news())
+        .map(|(record, key)| StillUsed { key, record })
+        .collect())
 }
 
 /// The owner hides the notice about `key` until it is used again.
@@ -307,4 +300,45 @@ pub fn of_key(conn: &mut DbConnection, key: &ApiKeyRow, today: NaiveDate) -> Res
             record,
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn used(path: &str, minute: u32) -> (StaleRequest<'_>, NaiveDateTime) {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 29)
+            .and_then(|d| d.and_hms_opt(12, minute, 0))
+            .expect("a time");
+        let request = StaleRequest {
+            ip: Some("203.0.113.7"),
+            sent_as: SentAs::Link,
+            method: "GET",
+            path,
+            user_agent: None,
+        };
+        (request, at)
+    }
+
+    #[test]
+    fn a_failed_flush_keeps_the_counts_and_the_newest_use_wins() {
+        let usage = KeyUsage::default();
+        let (first, at) = used("/api/v1/contacts", 0);
+        usage.stale(7, &first, at);
+        usage.count(7, Outcome::Succeeded, at);
+        // A flush takes these, and fails to write them; meanwhile a newer use comes in.
+        let taken = std::mem::take(&mut *usage.pending.lock().expect("lock"));
+        let (newer, later) = used("/api/v1/jobs", 5);
+        usage.stale(7, &newer, later);
+        usage.count(7, Outcome::Succeeded, later);
+        let mut pending = usage.pending.lock().expect("lock");
+        let since = std::mem::replace(&mut *pending, taken);
+        pending.merge(since);
+
+        let kept = &pending.stale[&7];
+        assert_eq!(kept.uses, 2);
+        assert_eq!((kept.first_at, kept.last_at), (at, later));
+        assert_eq!(kept.path, "/api/v1/jobs", "the newest use is the last one");
+        assert_eq!(pending.days[&(7, at.date())].succeeded, 2);
+    }
 }

@@ -270,12 +270,9 @@ impl ApiKeyRow {
             .optional()
     }
 
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
-        api_keys::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+    /// Where it may be used from, as people read it: "10.0.0.0/8, ::1"; empty: anywhere.
+    pub fn allowed_from(&self) -> String {
+        self.allowed_ips.replace('\n', ", ")
     }
 
     /// Sets the addresses the key may be used from (as `AllowedAddresses` stores them).

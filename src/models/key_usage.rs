@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::api_key::ApiKeyRow;
 use super::user::UserId;
 use crate::db::DbConnection;
 use crate::db::schema::{api_keys, key_usage, stale_key_uses};
@@ -43,10 +44,6 @@ impl DayCounts {
         self.refused += other.refused;
         self.client_errors += other.client_errors;
         self.throttled += other.throttled;
-    }
-
-    pub fn total(&self) -> i64 {
-        self.succeeded + self.refused + self.client_errors + self.throttled
     }
 }
 
@@ -164,13 +161,13 @@ impl StaleUse {
 }
 
 impl StaleRecord {
-    /// The user's stopped keys still in use, most recently used first.
-    pub fn of_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<Self>> {
+    /// The user's stopped keys still in use, with their keys, most recently used first.
+    pub fn of_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<(Self, ApiKeyRow)>> {
         stale_key_uses::table
             .inner_join(api_keys::table)
             .filter(api_keys::user_id.eq(user))
             .order(stale_key_uses::last_at.desc())
-            .select(Self::as_select())
+            .select((Self::as_select(), ApiKeyRow::as_select()))
             .load(conn)
     }
 

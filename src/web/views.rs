@@ -85,7 +85,7 @@ impl From<&ApiKeyRow> for KeyView {
             revoked: row.revoked_at.as_ref().map(When::from),
             revoked_reason,
             revoked_note: row.revoked_note.clone().unwrap_or_default(),
-            addresses: row.allowed_ips.replace('\n', ", "),
+            addresses: row.allowed_from(),
         }
     }
 }

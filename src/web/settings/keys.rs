@@ -424,7 +424,7 @@ pub(super) async fn set_addresses(
         format!(
             "“{}” may now be used only from {}.",
             key.name,
-            key.allowed_ips.replace('\n', ", ")
+            key.allowed_from()
         )
     };
     Flash::success(said).set(&me.session)?;
