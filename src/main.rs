@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use keyport::commands::{backup, change_user, create_user, mail_test, read_password, seed};
 use keyport::config::{DatabaseArgs, ServeArgs};
-use keyport::domain::accounts;
+use keyport::domain::audit::By;
+use keyport::domain::{accounts, people};
 use keyport::models::Role;
 use keyport::process::{init_tracing, tune_malloc};
 use keyport::server::{open, serve};
@@ -155,13 +156,15 @@ fn main() -> ExitCode {
         }) => create_user(&database, &email, &name, role.into()),
         Command::User(UserCommand::Disable { email, database }) => {
             change_user(&database, &email, |c| {
-                accounts::set_disabled(c, &email, true)
+                let person = people::by_email(c, &email)?;
+                people::set_disabled(c, By::CommandLine, person.id, true)
             })
             .map(|u| println!("{} is turned off; their sessions have ended", u.email))
         }
         Command::User(UserCommand::Enable { email, database }) => {
             change_user(&database, &email, |c| {
-                accounts::set_disabled(c, &email, false)
+                let person = people::by_email(c, &email)?;
+                people::set_disabled(c, By::CommandLine, person.id, false)
             })
             .map(|u| println!("{} is turned on", u.email))
         }
@@ -170,7 +173,8 @@ fn main() -> ExitCode {
             role,
             database,
         }) => change_user(&database, &email, |c| {
-            accounts::set_role(c, &email, role.into())
+            let person = people::by_email(c, &email)?;
+            people::change_role(c, By::CommandLine, person.id, role.into())
         })
         .map(|u| println!("{} is now {}", u.email, Role::from(role))),
         Command::User(UserCommand::SetPassword {

@@ -50,6 +50,7 @@ fn seed(app: &TestApp, count: usize) -> Vec<(i64, String)> {
                     password_hash: &hash,
                     role: Role::User,
                     created_at: now(),
+                    invited_at: None,
                 }
                 .insert(c)?;
                 if n % 3 == 0 {

@@ -279,14 +279,10 @@ async fn a_disabled_owners_webhooks_receive_nothing_until_enabled_again() {
     let hook_id = hook["id"].as_i64().expect("id");
     let (_, writer) = app.user_with_key("Wes Writer").await;
     let worker = Worker::new(app.db.clone(), settings(&[0], true)).expect("worker");
-    let set_disabled = |disabled: bool| {
-        app.with_conn(|c| keyport::domain::accounts::set_disabled(c, &owner.email, disabled))
-            .expect("set disabled");
-    };
 
     // Queued while the account was on, sent after it was turned off: cancelled.
     create_contact(&app, &writer, "Queued").await;
-    set_disabled(true);
+    app.set_disabled(owner.id, true);
     worker.deliver_due().await.expect("deliver");
     // Changed while the account is off: nothing is queued for the webhook at all.
     create_contact(&app, &writer, "While away").await;
@@ -298,7 +294,7 @@ async fn a_disabled_owners_webhooks_receive_nothing_until_enabled_again() {
     );
 
     // Turned on again: the webhook sends again.
-    set_disabled(false);
+    app.set_disabled(owner.id, false);
     create_contact(&app, &writer, "Back").await;
     worker.deliver_due().await.expect("deliver");
     let received = receiver.received();

@@ -5,41 +5,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use keyport::config::{MailSettings, RetrySchedule};
+use keyport::config::RetrySchedule;
 use keyport::db::schema::{mail_attempts, mails};
 use keyport::domain::api_access;
 use keyport::domain::audit::Actor;
-use keyport::domain::mail::worker::MailWorker;
 use keyport::models::Role;
 
 use crate::support::{
-    Browser, ReceivedMail, Served, SmtpServer, TestApp, TestUser, serve_with_env,
+    Browser, PUBLIC_URL, ReceivedMail, Served, SmtpServer, TestApp, TestUser, send_all,
+    serve_with_env,
 };
-
-const PUBLIC_URL: &str = "https://keyport.example.com";
-
-/// The mail worker `serve` runs, sending to `smtp` with retries at once.
-fn worker(app: &TestApp, smtp: &SmtpServer) -> MailWorker {
-    let settings = MailSettings {
-        smtp_url: Some(smtp.url()),
-        mail_from: "keyport <keyport@example.com>".into(),
-        mail_retry_schedule: RetrySchedule(vec![Duration::ZERO, Duration::ZERO]),
-        ..MailSettings::default()
-    };
-    MailWorker::new(app.db.clone(), &settings, PUBLIC_URL).expect("mail worker")
-}
-
-/// Sends until nothing is due.
-async fn send_all(worker: &MailWorker) -> usize {
-    let mut sent = 0;
-    loop {
-        let n = worker.send_due().await.expect("send");
-        if n == 0 {
-            return sent;
-        }
-        sent += n;
-    }
-}
 
 fn queued(app: &TestApp) -> Vec<(String, String, Option<String>, i32)> {
     app.with_conn(|c| {
@@ -105,7 +80,7 @@ async fn create_key(browser: &Browser, name: &str) -> String {
 async fn key_changes_mail_their_owner_with_both_parts_a_link_and_never_the_key() {
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let (user, browser) = app.signed_in(Role::User, "Mia Mail").await;
     let default = browser
         .post("/settings/api-access/enable", &[])
@@ -220,7 +195,7 @@ async fn a_password_change_mails_the_person() {
         )
         .await;
     assert!(page.status < 400, "{}", page.body);
-    assert_eq!(send_all(&worker(&app, &smtp)).await, 1);
+    assert_eq!(send_all(&smtp.worker(&app.db)).await, 1);
     let mails = smtp.wait_for(1);
     check(
         &mails[0],
@@ -259,7 +234,7 @@ async fn a_change_rolled_back_queues_no_mail() {
 async fn mail_waits_for_a_server_that_is_down_and_a_refusal_for_good_is_not_retried() {
     let app = TestApp::spawn().await;
     let mut smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let enable = |user: &TestUser| {
         let actor = Actor {
             id: user.id,
@@ -337,6 +312,7 @@ async fn a_name_with_a_line_break_cannot_add_a_header_or_a_recipient() {
                 password_hash: "not a hash",
                 role: Role::User,
                 created_at: keyport::db::now(),
+                invited_at: None,
             }
             .insert(c)
         })
@@ -347,7 +323,7 @@ async fn a_name_with_a_line_break_cannot_add_a_header_or_a_recipient() {
     };
     app.with_conn(|c| api_access::enable(c, &actor))
         .expect("enable");
-    assert_eq!(send_all(&worker(&app, &smtp)).await, 1);
+    assert_eq!(send_all(&smtp.worker(&app.db)).await, 1);
     let mails = smtp.wait_for(1);
     assert_eq!(mails[0].to, vec![email.to_owned()], "one recipient");
     assert_eq!(mails[0].subject(), "keyport: API Access is on");
@@ -399,7 +375,7 @@ async fn an_expiry_reminder_goes_once_per_key_and_threshold_and_only_to_who_want
     use keyport::domain::mail::reminders;
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let (user, browser) = app.signed_in(Role::User, "Rae Reminded").await;
     browser
         .post("/settings/api-access/enable", &[])
@@ -543,7 +519,7 @@ async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once()
 
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let (owner, browser) = app.signed_in(Role::User, "Wes Webhooks").await;
     let key = browser
         .post("/settings/api-access/enable", &[])
@@ -618,7 +594,7 @@ async fn a_webhook_failing_for_a_day_and_one_keyport_turns_off_are_mailed_once()
 async fn a_sign_in_from_a_new_device_is_mailed_but_not_the_first_or_a_known_one() {
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let (user, first) = app.signed_in(Role::User, "Nia Newdevice").await;
     assert_eq!(send_all(&mailer).await, 0, "a first sign-in is no news");
     // The same browser again (it has the device cookie): nothing.
@@ -797,7 +773,7 @@ async fn a_stopped_key_still_in_use_is_mailed_at_most_once_a_day_to_who_wants_it
     use keyport::db::schema::stale_key_uses;
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let (user, browser) = app.signed_in(Role::User, "Stan Stale").await;
     let old = browser
         .post("/settings/api-access/enable", &[])
@@ -875,7 +851,7 @@ async fn a_stopped_key_still_in_use_is_mailed_at_most_once_a_day_to_who_wants_it
 async fn the_mail_log_tells_support_what_happened_to_each_mail_but_never_shows_a_body() {
     let app = TestApp::spawn().await;
     let smtp = SmtpServer::start();
-    let mailer = worker(&app, &smtp);
+    let mailer = smtp.worker(&app.db);
     let mut people = people_with_a_mail(&app, "Lou Logged", 1);
     people.extend(people_with_a_mail(&app, "Refused Rob", 1));
     assert_eq!(send_all(&mailer).await, 2);

@@ -159,7 +159,11 @@ impl FromRequest for ApiCaller {
                     counted(KeyVerification::Valid);
                     // How the call ends is counted against the key (`http::throttle`).
                     req.extensions_mut().insert(UsedKey(key.id));
-                    Ok(ApiCaller { user, key, ip })
+                    Ok(ApiCaller {
+                        user: *user,
+                        key,
+                        ip,
+                    })
                 }
                 KeyCheck::Refused => {
                     counted(KeyVerification::Rejected);

@@ -276,6 +276,8 @@ impl Db {
 /// The PostgreSQL advisory lock that keyport's migrations hold ("kprt" in ASCII), with the
 /// schema's hash as its second half: instances on other schemas do not wait for each other.
 const MIGRATION_LOCK: i32 = 0x6b70_7274;
+/// The advisory lock taken by changes that could leave no admin ("kpad").
+pub const ADMINS_LOCK: i32 = 0x6b70_6164;
 
 /// Writes a consistent copy of a live SQLite database to `path` (SQLite's `VACUUM INTO`: one
 /// read transaction, so writers carry on and the copy is of one moment). PostgreSQL has

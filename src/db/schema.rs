@@ -59,6 +59,7 @@ diesel::table! {
         notify_expiry -> Bool,
         notify_stale_keys -> Bool,
         last_sign_in_at -> Nullable<Timestamp>,
+        invited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -152,6 +153,16 @@ diesel::table! {
         key_hash -> Binary,
         user_id -> Nullable<BigInt>,
         state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_links (token_hash) {
+        token_hash -> Binary,
+        user_id -> BigInt,
+        purpose -> Text,
+        created_at -> Timestamp,
         expires_at -> Timestamp,
     }
 }
@@ -255,6 +266,7 @@ diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(webhooks -> users (user_id));
 diesel::joinable!(user_search_terms -> users (user_id));
+diesel::joinable!(account_links -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_search_terms,
@@ -263,6 +275,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     sessions,
     setup_tokens,
+    account_links,
     instance_secrets,
     companies,
     contacts,

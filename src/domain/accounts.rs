@@ -47,6 +47,7 @@ pub fn create_user(conn: &mut DbConnection, account: &NewAccount<'_>) -> Result<
         password_hash: &password_hash,
         role: account.role,
         created_at: now(),
+        invited_at: None,
     };
     // The user and their search terms, together or not at all.
     write_transaction(conn, |conn| new.insert(conn)).map_err(|e| {
@@ -79,6 +80,8 @@ pub async fn sign_in(db: &Db, email: String, password: String) -> Result<User> {
 /// `user` if `password` is theirs; a missing user costs the same time as a wrong password.
 pub async fn check_password(user: Option<User>, password: String) -> Result<User> {
     actix_web::web::block(move || {
+        // An invited person has no password yet: checked against the dummy, never matching.
+        let user = user.filter(|u| !u.password_hash.is_empty());
         let hash = user
             .as_ref()
             .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
@@ -100,6 +103,11 @@ impl NewPassword {
     pub fn new(password: &str) -> Result<Self> {
         validate_password(password)?;
         Ok(Self(hash_password(password)?))
+    }
+
+    /// The argon2id hash, as stored.
+    pub fn hash(&self) -> &str {
+        &self.0
     }
 }
 
@@ -130,7 +138,11 @@ pub fn set_password(conn: &mut DbConnection, email: &str, new_password: &str) ->
         id: user.id,
         ip: None,
     };
-    change_password(conn, &operator, user.id, &password)?;
+    write_transaction(conn, |conn| {
+        // An invited person given a password on the server is signed up.
+        User::accept_invitation(conn, user.id, &password.0)?;
+        change_password(conn, &operator, user.id, &password)
+    })?;
     Ok(user)
 }
 
@@ -138,28 +150,6 @@ pub fn set_password(conn: &mut DbConnection, email: &str, new_password: &str) ->
 pub fn sign_out_everywhere(conn: &mut DbConnection, user: UserId) -> Result<()> {
     Session::delete_for_user(conn, user)?;
     Ok(())
-}
-
-/// Turns an account off (it cannot sign in, its sessions end, its key fails) or on again.
-pub fn set_disabled(conn: &mut DbConnection, email: &str, disabled: bool) -> Result<User> {
-    write_transaction(conn, |conn| {
-        let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
-        User::set_disabled(conn, user.id, disabled.then(now))?;
-        if disabled {
-            Session::delete_for_user(conn, user.id)?;
-        }
-        Ok(user)
-    })
-}
-
-/// Changes what someone may do. Takes effect on their next request: every request reads the
-/// role afresh.
-pub fn set_role(conn: &mut DbConnection, email: &str, role: Role) -> Result<User> {
-    write_transaction(conn, |conn| {
-        let user = User::find_by_email(conn, email)?.ok_or(Error::NotFound)?;
-        User::set_role(conn, user.id, role)?;
-        Ok(user)
-    })
 }
 
 /// Argon2id at OWASP's parameters: m = 19 MiB, t = 2, p = 1. Spelt out rather than left to
@@ -191,7 +181,7 @@ fn verify_password(hash: &str, password: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("keyport-timing-equaliser").unwrap_or_default());
 
-fn validate_email(email: &str) -> Result<()> {
+pub(super) fn validate_email(email: &str) -> Result<()> {
     let valid = email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -210,7 +200,7 @@ fn validate_email(email: &str) -> Result<()> {
     }
 }
 
-fn validate_name(name: &str) -> Result<()> {
+pub(super) fn validate_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
         || name.chars().any(super::records::text::is_refused_char)

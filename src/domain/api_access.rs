@@ -192,7 +192,7 @@ pub struct CallerKey {
 /// What checking a key found.
 #[derive(Debug)]
 pub enum KeyCheck {
-    Valid(User, CallerKey),
+    Valid(Box<User>, CallerKey),
     /// Not a key keyport issued, or its owner's account is off.
     Refused,
     /// A key keyport issued that no longer works: revoked, or past its grace time. To the
@@ -252,7 +252,7 @@ pub fn authenticate(
         prefix: row.prefix,
         expires_at: row.expires_at,
     };
-    Ok(KeyCheck::Valid(user, caller))
+    Ok(KeyCheck::Valid(Box::new(user), caller))
 }
 
 fn last_use_is_stale(last: Option<NaiveDateTime>, at: NaiveDateTime) -> bool {

@@ -27,3 +27,39 @@ pub fn record(
     }
     .insert(conn)
 }
+
+/// Who made a change to a person's account: an admin in the portal, the person themself
+/// (accepting an invitation, resetting a password), or the server's command line.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    Person(&'a Actor),
+    CommandLine,
+}
+
+/// Records an account change, by whoever made it; the command line shows as its own origin.
+pub fn record_by(
+    conn: &mut DbConnection,
+    by: By<'_>,
+    subject: UserId,
+    action: AuditAction,
+    detail: Option<&str>,
+) -> diesel::QueryResult<usize> {
+    match by {
+        By::Person(actor) => record(conn, actor, subject, action, detail),
+        By::CommandLine => {
+            tracing::info!(subject = subject.0, %action, "audit event from the command line");
+            NewAuditEvent {
+                actor_id: None,
+                subject_id: Some(subject),
+                action,
+                ip: Some(COMMAND_LINE),
+                detail,
+                created_at: now(),
+            }
+            .insert(conn)
+        }
+    }
+}
+
+/// Where the command line's changes come from, in the audit trail.
+pub const COMMAND_LINE: &str = "command line";

@@ -84,14 +84,19 @@ fn checksum(body: &[u8]) -> String {
     digits.iter().map(|&b| char::from(b)).collect()
 }
 
-/// A random URL-safe token (for setup links), and its hash for storage.
+/// A random URL-safe token (for setup, invitation and password reset links), and its hash for storage.
 pub fn random_token() -> (String, [u8; 32]) {
     use base64::Engine;
     let mut bytes = [0u8; 32];
     OsRng.unwrap_err().fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let hash = *blake3::hash(token.as_bytes()).as_bytes();
+    let hash = token_hash(&token);
     (token, hash)
+}
+
+/// How a one-time token (setup, invitation, password reset) is stored and looked up.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    *blake3::hash(token.as_bytes()).as_bytes()
 }
 
 /// A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes.

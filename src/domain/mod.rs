@@ -14,6 +14,7 @@ pub mod key_usage;
 pub mod keys;
 pub mod mail;
 pub mod outbox;
+pub mod people;
 pub mod records;
 pub mod scopes;
 pub mod seed;
@@ -46,6 +47,9 @@ pub enum Error {
     /// The key lacks the scope the call needs.
     #[error("{message}")]
     ScopeRequired { message: String, scope: String },
+    /// A one-time link that expired or was used (410: it will not work again).
+    #[error("{0}")]
+    Gone(String),
     #[error("wrong email or password")]
     BadCredentials,
     /// The right password for an account an admin has turned off.

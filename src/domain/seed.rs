@@ -98,6 +98,7 @@ pub fn people(
                 password_hash: &password_hash,
                 role: Role::User,
                 created_at: at,
+                invited_at: None,
             })
             .collect();
         let keys: Vec<ApiKey> = if with_keys {

@@ -1,7 +1,7 @@
 //! First start: a one-time link that creates the first admin.
 
 use super::accounts::{NewAccount, create_user};
-use super::keys::random_token;
+use super::keys::{random_token, token_hash as hash};
 use super::{Error, Result};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::models::setup_token::SetupToken;
@@ -42,8 +42,4 @@ pub fn create_first_admin(
             },
         )
     })
-}
-
-fn hash(token: &str) -> [u8; 32] {
-    *blake3::hash(token.as_bytes()).as_bytes()
 }

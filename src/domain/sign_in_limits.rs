@@ -109,6 +109,38 @@ pub fn attempt(
     })
 }
 
+/// Password reset links asked for, per email: 3 at once, then one every 20 minutes — enough
+/// for a person who lost a mail, too few to flood someone's inbox.
+const RESETS_PER_ACCOUNT: Limit = Limit {
+    name: "reset/account",
+    every: Duration::from_secs(1200),
+    burst: 3,
+};
+/// Per address, over every email: 10 at once, then one every 6 minutes.
+const RESETS_PER_ADDRESS: Limit = Limit {
+    name: "reset/address",
+    every: Duration::from_secs(360),
+    burst: 10,
+};
+
+/// Counts one Forgot password request for `account` (its normalized email, known or not)
+/// from `address`: `Err` is how long to wait. Counted the same whether the account exists.
+pub fn reset_request(
+    conn: &mut DbConnection,
+    account: &str,
+    address: Option<IpAddr>,
+    now: i64,
+) -> diesel::QueryResult<Result<(), Duration>> {
+    let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    write_transaction(conn, |conn| {
+        let taken = RESETS_PER_ADDRESS.take(conn, &[&address], now)?;
+        if taken.is_err() {
+            return Ok(taken);
+        }
+        RESETS_PER_ACCOUNT.take(conn, &[account], now)
+    })
+}
+
 /// Now, as the limits count time.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()

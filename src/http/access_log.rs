@@ -17,7 +17,10 @@ pub async fn log(
     let started = Instant::now();
     let method = truncated(req.method().as_str(), MOST_METHOD_BYTES);
     let method_label = method_label(req.method());
-    let path = truncated(&redact_keys(req.path()), MOST_LOGGED_BYTES);
+    let path = truncated(
+        &redact_keys(&redact_link_token(req.path())),
+        MOST_LOGGED_BYTES,
+    );
     let query = truncated(
         &redact_keys(&redact_query(req.query_string())),
         MOST_LOGGED_BYTES,
@@ -103,6 +106,18 @@ pub fn redact_keys(raw: &str) -> String {
     }
 }
 
+/// Pages whose address ends in a one-time token (an invitation, a password reset link).
+const TOKEN_PAGES: [&str; 2] = ["/invitations/", "/password-reset/"];
+
+/// The path with a one-time link's token replaced: the link works until used, and logs live
+/// longer than that.
+pub fn redact_link_token(path: &str) -> std::borrow::Cow<'_, str> {
+    match TOKEN_PAGES.iter().find(|page| path.starts_with(*page)) {
+        Some(page) if path.len() > page.len() => format!("{page}[redacted]").into(),
+        _ => path.into(),
+    }
+}
+
 /// Parameters whose values are secrets whatever form they take: the API key, and the
 /// one-time token of the first-admin setup link.
 const SECRET_PARAMETERS: [&str; 2] = ["api_key", "token"];
@@ -129,7 +144,21 @@ pub fn redact_query(query: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_query;
+    use super::{redact_link_token, redact_query};
+
+    #[test]
+    fn one_time_link_tokens_are_redacted() {
+        assert_eq!(
+            redact_link_token("/invitations/AbC-123_x"),
+            "/invitations/[redacted]"
+        );
+        assert_eq!(
+            redact_link_token("/password-reset/AbC-123_x"),
+            "/password-reset/[redacted]"
+        );
+        assert_eq!(redact_link_token("/password-reset"), "/password-reset");
+        assert_eq!(redact_link_token("/admin/people"), "/admin/people");
+    }
 
     #[test]
     fn api_key_values_are_redacted() {

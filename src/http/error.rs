@@ -260,6 +260,7 @@ impl From<domain::Error> for Error {
                 error
             }
             domain::Error::Forbidden(m) => Error::new(StatusCode::FORBIDDEN, m),
+            domain::Error::Gone(m) => Error::new(StatusCode::GONE, m),
             domain::Error::ScopeRequired { message, scope } => {
                 let mut error = Error::new(StatusCode::FORBIDDEN, message);
                 error.required_scope = Some(scope.into());

@@ -23,6 +23,7 @@ pub struct UserSummary {
     pub disabled_at: Option<NaiveDateTime>,
     pub api_access_at: Option<NaiveDateTime>,
     pub last_sign_in_at: Option<NaiveDateTime>,
+    pub invited_at: Option<NaiveDateTime>,
 }
 
 /// One row of the list: a person and their live keys.

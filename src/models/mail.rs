@@ -143,6 +143,13 @@ impl Mail {
         Ok(())
     }
 
+    /// Replaces what the mail says (once sent, a one-time link is dropped from it).
+    pub fn set_content(conn: &mut DbConnection, id: MailId, content: &str) -> QueryResult<usize> {
+        diesel::update(mails::table.find(id))
+            .set(mails::content.eq(content))
+            .execute(conn)
+    }
+
     /// The newest mails first, before `before`, optionally by state and recipient (start of
     /// the address, lower-cased).
     pub fn recent(

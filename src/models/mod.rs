@@ -2,6 +2,7 @@
 //! `QueryResult`; they know nothing of HTTP.
 
 pub mod access_listing;
+pub mod account_link;
 pub mod api_key;
 pub mod audit_event;
 pub mod company;
@@ -22,7 +23,7 @@ pub use api_key::{ApiKeyRow, KeyAccess, NewApiKey, RevokeReason};
 pub use audit_event::{AuditAction, AuditEvent, NewAuditEvent};
 pub use delivery::DeliveryId;
 pub use key_policy::{KeyPolicyRow, WhoMayEnable};
-pub use user::{NewUser, Role, User, UserId};
+pub use user::{AccountState, NewUser, Role, User, UserId};
 pub use webhook::{
     Entity, NewWebhook, OperationType, Webhook, WebhookChanges, WebhookId, WebhookStatus,
 };

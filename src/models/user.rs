@@ -23,6 +23,15 @@ impl Role {
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Admin | Role::Support)
     }
+
+    /// As the portal names it: Admin, Support, User.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Support => "Support",
+            Role::User => "User",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -47,6 +56,46 @@ pub struct User {
     pub notify_expiry: bool,
     pub notify_stale_keys: bool,
     pub last_sign_in_at: Option<NaiveDateTime>,
+    /// Invited and not yet accepted: no password yet, so the account cannot sign in.
+    pub invited_at: Option<NaiveDateTime>,
+}
+
+impl User {
+    /// Where the account stands, as People shows it.
+    pub fn state(&self) -> AccountState {
+        AccountState::of(self.invited_at, self.disabled_at)
+    }
+
+    /// An admin who can act: signed up and not disabled.
+    pub fn is_active_admin(&self) -> bool {
+        self.role == Role::Admin && self.state() == AccountState::Active
+    }
+}
+
+/// Active, invited (not yet accepted) or disabled by an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Invited,
+    Disabled,
+}
+
+impl AccountState {
+    pub fn of(invited_at: Option<NaiveDateTime>, disabled_at: Option<NaiveDateTime>) -> Self {
+        match (invited_at, disabled_at) {
+            (_, Some(_)) => AccountState::Disabled,
+            (Some(_), None) => AccountState::Invited,
+            (None, None) => AccountState::Active,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountState::Active => "Active",
+            AccountState::Invited => "Invited",
+            AccountState::Disabled => "Disabled",
+        }
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -58,6 +107,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub created_at: NaiveDateTime,
+    pub invited_at: Option<NaiveDateTime>,
 }
 
 impl NewUser<'_> {
@@ -257,6 +307,58 @@ impl User {
         diesel::update(users::table.find(id))
             .set(users::password_hash.eq(password_hash))
             .execute(conn)
+    }
+
+    /// Signs the invited person up: their password, and no longer invited.
+    pub fn accept_invitation(
+        conn: &mut DbConnection,
+        id: UserId,
+        password_hash: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::invited_at.is_not_null()),
+        )
+        .set((
+            users::password_hash.eq(password_hash),
+            users::invited_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+    }
+
+    /// Removes an invited person who never signed up (Revoke): nothing of theirs exists yet
+    /// but their search terms and link, which go with them.
+    pub fn delete_invited(conn: &mut DbConnection, id: UserId) -> QueryResult<usize> {
+        diesel::delete(
+            users::table
+                .find(id)
+                .filter(users::invited_at.is_not_null()),
+        )
+        .execute(conn)
+    }
+
+    /// Admins who can sign in and act: signed up, not disabled.
+    pub fn active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
+        users::table
+            .filter(users::role.eq(Role::Admin))
+            .filter(users::disabled_at.is_null())
+            .filter(users::invited_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+
+    /// Serializes changes that could leave keyport without an admin until the transaction
+    /// ends: two admins demoting each other at once run one after the other, and the second
+    /// sees the first's change. SQLite's write lock already does this; PostgreSQL takes an
+    /// advisory lock.
+    pub fn lock_admins(conn: &mut DbConnection) -> QueryResult<()> {
+        if let DbConnection::Postgresql(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+                .bind::<diesel::sql_types::Integer, _>(crate::db::ADMINS_LOCK)
+                .execute(pg)?;
+        }
+        Ok(())
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -1,5 +1,6 @@
 //! The browser-facing portal: one module per screen, each with one `routes` function.
 
+pub mod account_links;
 pub mod api_management;
 pub mod chart;
 pub mod csrf;
@@ -24,6 +25,7 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     login::routes(cfg);
+    account_links::routes(cfg);
     setup::routes(cfg);
     settings::routes(cfg);
     api_management::routes(cfg);

@@ -24,6 +24,27 @@ impl From<&NaiveDateTime> for When {
     }
 }
 
+/// One line of a person's audit trail: when, what, who, from where, and any detail.
+pub struct AuditRow {
+    pub when: When,
+    pub action: &'static str,
+    pub actor: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+impl From<(crate::models::AuditEvent, Option<String>)> for AuditRow {
+    fn from((event, actor): (crate::models::AuditEvent, Option<String>)) -> Self {
+        AuditRow {
+            when: When::from(&event.created_at),
+            action: event.action.label(),
+            actor: actor.unwrap_or_else(|| "—".into()),
+            ip: event.ip.unwrap_or_default(),
+            detail: event.detail.unwrap_or_default(),
+        }
+    }
+}
+
 /// A key as pages show it: never the secret.
 #[derive(serde::Serialize)]
 pub struct KeyView {

@@ -19,7 +19,7 @@ pub use browser::{Api, Browser, KeyIn, Page, csrf_token_in};
 pub use logs::captured_logs;
 pub use process::{Served, free_port, serve, serve_on, serve_with_env};
 pub use receiver::{Received, Receiver};
-pub use smtp::{ReceivedMail, SmtpServer};
+pub use smtp::{PUBLIC_URL, ReceivedMail, SmtpServer, send_all};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -280,6 +280,13 @@ impl TestApp {
     /// Writes the key usage counted so far, as `serve` does every few seconds.
     pub async fn flush_usage(&self) -> keyport::domain::key_usage::Flushed {
         self.key_usage.flush(&self.db).await.expect("flush usage")
+    }
+
+    /// Turns a person's account off or on, as `keyport user disable`/`enable` does.
+    pub fn set_disabled(&self, user: UserId, disabled: bool) {
+        use keyport::domain::{audit::By, people};
+        self.with_conn(|c| people::set_disabled(c, By::CommandLine, user, disabled))
+            .expect("turn the account off or on");
     }
 
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {

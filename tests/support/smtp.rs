@@ -6,7 +6,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use keyport::config::{MailSettings, RetrySchedule};
+use keyport::db::Db;
+use keyport::domain::mail::worker::MailWorker;
+
 use super::free_port;
+
+/// The public address the tests' mails link to.
+pub const PUBLIC_URL: &str = "https://keyport.example.com";
+
+/// Sends until nothing is due: how many mails were attempted.
+pub async fn send_all(worker: &MailWorker) -> usize {
+    let mut sent = 0;
+    loop {
+        let n = worker.send_due().await.expect("send");
+        if n == 0 {
+            return sent;
+        }
+        sent += n;
+    }
+}
 
 pub struct SmtpServer {
     pub port: u16,
@@ -64,6 +83,17 @@ impl SmtpServer {
         };
         server.restart();
         server
+    }
+
+    /// The mail worker `serve` runs, sending here with retries at once.
+    pub fn worker(&self, db: &Db) -> MailWorker {
+        let settings = MailSettings {
+            smtp_url: Some(self.url()),
+            mail_from: "keyport <keyport@example.com>".into(),
+            mail_retry_schedule: RetrySchedule(vec![Duration::ZERO, Duration::ZERO]),
+            ..MailSettings::default()
+        };
+        MailWorker::new(db.clone(), &settings, PUBLIC_URL).expect("mail worker")
     }
 
     /// `smtp://127.0.0.1:PORT`: plain SMTP on loopback, as to a local relay.

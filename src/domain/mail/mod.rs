@@ -36,6 +36,8 @@ pub enum MailKind {
     NewDevice,
     /// A key that stopped working is still sent.
     KeyStillUsed,
+    Invitation,
+    PasswordReset,
 }
 
 /// What a person may turn off under Notifications; security mails always go.
@@ -63,7 +65,15 @@ impl MailKind {
             MailKind::WebhookTurnedOff => "webhook_turned_off",
             MailKind::NewDevice => "new_device",
             MailKind::KeyStillUsed => "key_still_used",
+            MailKind::Invitation => "invitation",
+            MailKind::PasswordReset => "password_reset",
         }
+    }
+
+    /// Mails whose link is a one-time secret: once sent (or given up), the stored content
+    /// keeps no link, so the outbox holds no working secret.
+    pub fn one_time_link(kind: &str) -> bool {
+        kind == MailKind::Invitation.as_str() || kind == MailKind::PasswordReset.as_str()
     }
 
     pub fn notice(self) -> Notice {
@@ -176,7 +186,9 @@ pub fn queue_once(
         Notice::Expiry => to.notify_expiry,
         Notice::StaleKeys => to.notify_stale_keys,
     };
-    if to.disabled_at.is_some() || !wanted {
+    // An invited person gets their invitation, and nothing else until they accept.
+    let invited_may_get = to.invited_at.is_none() || kind == MailKind::Invitation;
+    if to.disabled_at.is_some() || !wanted || !invited_may_get {
         return Ok(false);
     }
     let text = serde_json::to_string(content).unwrap_or_default();

@@ -288,3 +288,54 @@ pub fn key_still_used(
     let content = content.action("See where it is used", API_ACCESS);
     queue_once(conn, to, MailKind::KeyStillUsed, &content, None)
 }
+
+/// An admin invited someone: the one-time link where they set a password. The link holds a
+/// secret, so the mail worker forgets it once the mail is sent (`MailKind::one_time_link`).
+pub fn invitation(
+    conn: &mut DbConnection,
+    to: &User,
+    admin: &Actor,
+    link: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    let who = User::find(conn, admin.id)?.map_or_else(|| "An admin".to_owned(), |u| u.name);
+    let content = MailContent::new(
+        "you are invited",
+        format!("{who} invited you to keyport, where you manage your API keys and webhooks."),
+    )
+    .paragraph("Open the link to choose your password; it works once. If you did not expect this, ignore the mail: no account is used until you accept.")
+    .fact("Your email", to.email.clone())
+    .fact("Role", to.role.label())
+    .fact("Link works until", utc(expires_at))
+    .action("Accept the invitation", link);
+    queue(conn, to, MailKind::Invitation, &content)
+}
+
+/// A password reset link: asked for on the sign-in page (`admin` none) or sent by an admin.
+pub fn password_reset(
+    conn: &mut DbConnection,
+    to: &User,
+    admin: Option<&Actor>,
+    requested_from: Option<&str>,
+    link: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    let headline = match admin {
+        Some(_) => "An admin sent you a link to choose a new password for your keyport account.",
+        None => "Someone asked to reset the password of your keyport account.",
+    };
+    let mut content = MailContent::new("reset your password", headline)
+        .paragraph("Open the link to choose a new password; it works once. Choosing one signs you out everywhere else. If you did not ask for this, ignore the mail: your password stays as it is.");
+    if let Some(admin) = admin {
+        content = content.done_by(conn, admin, to.id, now())?;
+    } else {
+        content = content.fact("When", utc(now()));
+        if let Some(ip) = requested_from {
+            content = content.fact("From", ip);
+        }
+    }
+    let content = content
+        .fact("Link works until", utc(expires_at))
+        .action("Choose a new password", link);
+    queue(conn, to, MailKind::PasswordReset, &content)
+}

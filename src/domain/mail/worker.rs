@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 
-use super::compose;
 use super::transport::{Refused, Transport};
+use super::{MailContent, MailKind, compose};
 use crate::config::{MailSettings, RetrySchedule};
 use crate::db::{Db, Unavailable, now, write_transaction};
 use crate::models::mail::{Mail, MailState, Settled};
@@ -73,10 +73,19 @@ impl MailWorker {
                 tracing::warn!(mail = mail.id.0, reply = %settled.reply, "a mail was given up");
             }
             let id = mail.id;
+            let forget_link = (settled.state != MailState::Pending
+                && MailKind::one_time_link(&mail.kind))
+            .then(|| without_link(&mail.content));
             self.db
                 .write(move |c| {
-                    write_transaction(c, |c| Mail::settle(c, id, at, &settled))
-                        .map_err(|e| Unavailable(e.to_string()))
+                    write_transaction(c, |c| {
+                        Mail::settle(c, id, at, &settled)?;
+                        match &forget_link {
+                            Some(content) => Mail::set_content(c, id, content).map(drop),
+                            None => Ok(()),
+                        }
+                    })
+                    .map_err(|e| Unavailable(e.to_string()))
                 })
                 .await?;
         }
@@ -103,6 +112,17 @@ impl MailWorker {
                 }
             }
         }
+    }
+}
+
+/// What a mail said, without its link: kept once a one-time link has been sent.
+fn without_link(content: &str) -> String {
+    match serde_json::from_str::<MailContent>(content) {
+        Ok(mut said) => {
+            said.action = None;
+            serde_json::to_string(&said).unwrap_or_default()
+        }
+        Err(_) => String::new(),
     }
 }
 

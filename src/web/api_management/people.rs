@@ -19,7 +19,8 @@ use crate::web::pages::{Flash, Layout, html, is_htmx, redirect, redirect_after_p
 use crate::web::route::fill;
 use crate::web::session::{Admin, SignedIn, Staff};
 use crate::web::views::{
-    AccessView, KeyView, StatusForm, StillUsedView, UsageView, WebhookRow, When, access_view,
+    AccessView, AuditRow, KeyView, StatusForm, StillUsedView, UsageView, WebhookRow, When,
+    access_view,
 };
 
 fn user_url(id: UserId) -> String {
@@ -153,6 +154,8 @@ struct UserPage {
     access: AccessView,
     keys: Vec<KeyView>,
     audit: Vec<AuditRow>,
+    /// The person's page under People (role, account, password reset).
+    person_url: String,
     webhook_rows: Vec<WebhookRow>,
     csrf_token: String,
     confirm: Confirm,
@@ -170,14 +173,6 @@ pub(super) enum Confirm {
     Nothing,
     ClearAll,
     ClearKey(i64),
-}
-
-pub struct AuditRow {
-    pub when: When,
-    pub action: &'static str,
-    pub actor: String,
-    pub ip: String,
-    pub detail: String,
 }
 
 pub(super) async fn user(
@@ -351,20 +346,11 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm: Confirm) -> Result<User
         layout,
         webhook_rows,
         url: user_url(detail.user.id),
+        person_url: fill(crate::web::people::urls::PERSON, &[detail.user.id.0]),
         access,
         allow_list: detail.policy.who_may_enable == WhoMayEnable::Allowed,
         keys: detail.keys.iter().map(KeyView::from).collect(),
-        audit: detail
-            .audit
-            .into_iter()
-            .map(|(event, actor)| AuditRow {
-                when: When::from(&event.created_at),
-                action: event.action.label(),
-                actor: actor.unwrap_or_else(|| "—".into()),
-                ip: event.ip.unwrap_or_default(),
-                detail: event.detail.unwrap_or_default(),
-            })
-            .collect(),
+        audit: detail.audit.into_iter().map(AuditRow::from).collect(),
         still_used: detail.still_used.iter().map(StillUsedView::from).collect(),
         usage: detail
             .usage

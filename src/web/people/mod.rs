@@ -1,13 +1,17 @@
 //! Advanced Settings → People (`/admin/people`): everyone with an account — not only those with
 //! API Access — with their role, state, API Access, keys and last sign-in; searched by the
 //! start of a name or email and paged like API Management (its search terms and cursor).
-//! Admins and support staff read it.
+//! Admins and support staff read it; admins invite people (`invitations`) and change a
+//! person's role and account (`person`).
+
+mod invitations;
+mod person;
+pub mod urls;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api_management::urls as api_management;
 use super::pages::{Layout, html, is_htmx};
 use super::route::fill;
 use super::session::Staff;
@@ -15,11 +19,28 @@ use super::views::When;
 use crate::AppState;
 use crate::domain::api_management::{self as listing, KeyPage, Listed};
 use crate::http::error::Error;
-
-pub const PEOPLE: &str = "/admin/people";
+use crate::models::AccountState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(PEOPLE).get(list));
+    // The fixed addresses first: `/admin/people/invitations` is not a person.
+    cfg.service(web::resource(urls::LIST).get(list))
+        .service(
+            web::resource(urls::INVITATIONS)
+                .get(invitations::show)
+                .post(invitations::invite),
+        )
+        .service(web::resource(urls::RESEND).post(invitations::resend))
+        .service(
+            web::resource(urls::REVOKE)
+                .get(invitations::confirm_revoke)
+                .post(invitations::revoke),
+        )
+        .service(web::resource(urls::PERSON).get(person::show))
+        .service(
+            web::resource(urls::CHANGE)
+                .get(person::confirm)
+                .post(person::apply),
+        );
 }
 
 #[derive(Deserialize)]
@@ -30,12 +51,12 @@ struct ListQuery {
 }
 
 struct PersonRow {
-    /// The person's page in API Management.
+    /// The person's page.
     url: String,
     name: String,
     email: String,
     role: &'static str,
-    /// `Active` or `Disabled`.
+    /// `Active`, `Invited` or `Disabled`.
     state: &'static str,
     api_access: bool,
     keys: usize,
@@ -84,25 +105,17 @@ fn section(q: String, page: KeyPage) -> PeopleSection {
     let next_url = page.next_after.map(|after| {
         let query = serde_urlencoded::to_string([("q", q.as_str()), ("after", &after.to_string())])
             .unwrap_or_default();
-        format!("{PEOPLE}?{query}")
+        format!("{}?{query}", urls::LIST)
     });
     let rows = page
         .rows
         .iter()
         .map(|row| PersonRow {
-            url: fill(api_management::USER, &[row.user.id.0]),
+            url: fill(urls::PERSON, &[row.user.id.0]),
             name: row.user.name.clone(),
             email: row.user.email.clone(),
-            role: match row.user.role {
-                crate::models::Role::Admin => "Admin",
-                crate::models::Role::Support => "Support",
-                crate::models::Role::User => "User",
-            },
-            state: if row.user.disabled_at.is_some() {
-                "Disabled"
-            } else {
-                "Active"
-            },
+            role: row.user.role.label(),
+            state: AccountState::of(row.user.invited_at, row.user.disabled_at).label(),
             api_access: row.user.api_access_at.is_some(),
             keys: row.prefixes.len(),
             last_sign_in: row.user.last_sign_in_at.as_ref().map(When::from),

@@ -1,0 +1,3 @@
+DROP TABLE account_links;
+DROP INDEX users_invited;
+ALTER TABLE users DROP COLUMN invited_at;
