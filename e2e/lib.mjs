@@ -210,3 +210,24 @@ export async function checkKeyboard(page, label) {
   const missed = controls.filter((c) => !reached.has(c));
   assert.deepEqual(missed, [], `${label}: controls Tab never reaches`);
 }
+
+/// The one-time link (`/invitations/…` or `/password-reset/…`) in the newest mail that keyport
+/// wrote to its log (the demo runs without an SMTP server) after `seen` such links: its path.
+export async function mailedLink(kind, seen, timeoutMs = 20000) {
+  const { readFileSync } = await import("node:fs");
+  const pattern = new RegExp(`https?://[^/\\s]+(/${kind}/[A-Za-z0-9_-]+)`, "g");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const links = [...readFileSync(process.env.E2E_DEMO_LOG, "utf8").matchAll(pattern)].map((m) => m[1]);
+    if (links.length > seen) return links[links.length - 1];
+    if (Date.now() > deadline) throw new Error(`no new ${kind} link in keyport's log`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/// How many `kind` links keyport's log holds so far.
+export async function mailedLinks(kind) {
+  const { readFileSync } = await import("node:fs");
+  const pattern = new RegExp(`https?://[^/\\s]+/${kind}/[A-Za-z0-9_-]+`, "g");
+  return [...readFileSync(process.env.E2E_DEMO_LOG, "utf8").matchAll(pattern)].length;
+}

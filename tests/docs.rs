@@ -251,6 +251,15 @@ async fn the_guide_covers_every_endpoint_of_the_document_and_the_rules_programs_
     let app = TestApp::spawn().await;
     let doc = openapi(&app).await;
     let guide = app.browser().get("/docs/api").await;
+    // Who may do what, and how an account is had and recovered.
+    assert!(guide.contains(r##"<a href="#roles">Accounts and roles</a>"##));
+    for role in ["User", "Support", "Admin"] {
+        assert!(
+            guide.contains(&format!("<td><strong>{role}</strong></td>")),
+            "{role}"
+        );
+    }
+    assert!(guide.contains(r#"<a href="/password-reset">Forgot password?</a>"#));
     for (method, path) in operations(&doc) {
         let op = &doc["paths"][&path][method.to_lowercase()];
         let id = op["operationId"].as_str().expect("id");

@@ -31,7 +31,7 @@ async fn serve_with_demo_data_prints_working_sign_ins_and_a_working_key() {
         .sign_in("admin@example.com", keyport::domain::demo::DEMO_PASSWORD)
         .await;
     assert_eq!(page.status, 303);
-    let list = admin.get("/admin/api-management").await;
+    let list = admin.get("/admin/api-management?q=uma").await;
     assert!(list.contains("user@example.com"));
     let uma = list
         .body
@@ -45,6 +45,50 @@ async fn serve_with_demo_data_prints_working_sign_ins_and_a_working_key() {
         .await;
     assert!(page.contains("https://hooks.example.com/contacts"));
     assert!(page.contains("badge-Off"));
+    assert!(page.contains("Nightly export"), "Uma has a second key");
+
+    // A lived-in team: about 25 people in every state, a webhook failing for a day, one
+    // turned off by keyport, an old key still in use, history over weeks.
+    let people = admin.get("/admin/people").await;
+    let rows = people.body.matches("<td data-label=\"Name\">").count();
+    assert!(rows >= 25, "{rows} people");
+    for state in ["Active", "Disabled", "Invited"] {
+        assert!(
+            people.contains(&format!(
+                "<span class=\"badge badge-{state}\">{state}</span>"
+            )),
+            "{state}"
+        );
+    }
+    let invitations = admin.get("/admin/people/invitations").await;
+    assert!(invitations.contains("Chloé Martin"));
+    let stale = admin.get("/admin/api-management?stale=1").await;
+    assert!(stale.contains("Omar Haddad"), "{}", stale.body);
+    let grace = person_page(&admin, "grace").await;
+    let failing = webhook_page(&admin, &grace).await;
+    assert!(
+        failing.contains("503") && failing.contains("timed out"),
+        "{failing}"
+    );
+    let priya = person_page(&admin, "priya").await;
+    assert!(priya.contains("Billing sync") && priya.contains("CI deploy"));
+    assert!(
+        webhook_page(&admin, &priya)
+            .await
+            .contains("Turned off because the receiver answered 410 Gone.")
+    );
+    let months = app.with_conn(|c| {
+        use diesel::prelude::*;
+        use keyport::db::schema::audit_events;
+        audit_events::table
+            .select(diesel::dsl::min(audit_events::created_at))
+            .first::<Option<chrono::NaiveDateTime>>(c)
+    });
+    let oldest = months.expect("audit").expect("events");
+    assert!(
+        keyport::db::now() - oldest > chrono::Duration::days(30),
+        "the audit trail goes back weeks: {oldest}"
+    );
 
     let support = Browser::new(served.base.clone());
     assert_eq!(
@@ -55,6 +99,38 @@ async fn serve_with_demo_data_prints_working_sign_ins_and_a_working_key() {
         303
     );
     assert_eq!(support.get("/admin/api-management").await.status, 200);
+}
+
+/// The API Management page of the first person a search finds.
+async fn person_page(admin: &Browser, search: &str) -> String {
+    let list = admin
+        .get(&format!("/admin/api-management?q={search}"))
+        .await;
+    let id = list
+        .body
+        .split("href=\"/admin/api-management/users/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("nobody found by {search}"))
+        .to_owned();
+    admin
+        .get(&format!("/admin/api-management/users/{id}"))
+        .await
+        .body
+}
+
+/// The page of the first webhook a person's page links to.
+async fn webhook_page(admin: &Browser, person: &str) -> String {
+    let link = person
+        .split("href=\"/admin/api-management/users/")
+        .filter_map(|s| s.split('"').next())
+        .find(|path| path.contains("/webhooks/"))
+        .expect("a webhook link")
+        .to_owned();
+    admin
+        .get(&format!("/admin/api-management/users/{link}"))
+        .await
+        .body
 }
 
 #[actix_web::test]

@@ -54,6 +54,15 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(admin, "/admin/api-management/policy", "key-policy");
   await visit(admin, "/admin/mail", "mail-log");
   await visit(admin, "/admin/people", "people");
+  await visit(admin, "/admin/people/invitations", "invitations");
+  const userId = userUrl.split("/").pop();
+  // A person of the demo's team, with weeks of history.
+  await admin.goto("/admin/people?q=hana");
+  await admin.getByRole("link", { name: "Hana Sato" }).click();
+  await visit(admin, new URL(admin.url()).pathname, "person");
+  await visit(admin, `/admin/people/${userId}/role?role=support`, "person-confirm-role");
+  await visit(admin, `/admin/people/${userId}/disable`, "person-confirm-disable");
+  await visit(anonymous, "/password-reset", "forgot-password");
   await visit(admin, "/admin/api-management?stale=1", "api-management-stale");
 
   // Dark mode follows the system setting.

@@ -8,6 +8,7 @@ pub mod audit_event;
 pub mod company;
 pub mod contact;
 pub mod delivery;
+pub mod demo_history;
 pub mod job;
 pub mod key_policy;
 pub mod key_usage;

@@ -1,4 +1,4 @@
-//! Bad input, one table split by area (`access`, `requests`, `keys`, `addresses`): every case
+//! Bad input, one table split by area (`access`, `requests`, `keys`, `addresses`, `people`): every case
 //! says who sends what, and asserts the status, the message a person or program sees, and that
 //! the database is exactly as before.
 
@@ -20,6 +20,7 @@ use crate::support::{Browser, PASSWORD, TestApp, TestUser, csrf_token_in};
 mod access;
 mod addresses;
 mod keys;
+mod people;
 mod requests;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -520,6 +521,7 @@ fn cases(w: &World) -> Vec<Case> {
         requests::requests(&f),
         keys::keys(&f),
         addresses::addresses(&f),
+        people::people(&f),
     ]
     .into_iter()
     .flatten()
