@@ -7,7 +7,7 @@ use std::hint::black_box;
 use askama::Template;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyport::db::{DatabaseUrl, Db};
-use keyport::domain::api_management;
+use keyport::domain::api_management::{self, Listed};
 use keyport::web::api_management::list_section;
 
 fn render(c: &mut Criterion) {
@@ -19,7 +19,7 @@ fn render(c: &mut Criterion) {
     keyport::domain::seed::people(&mut conn, 200, true, 0).expect("seed");
     let page = api_management::list(&mut conn, None, None, api_management::Listed::WithApiAccess)
         .expect("a page");
-    let section = list_section(String::new(), false, page);
+    let section = list_section(String::new(), Listed::WithApiAccess, page);
     assert_eq!(section.rows().len(), 50);
 
     let mut group = c.benchmark_group("API Management, 50 rows");

@@ -178,7 +178,7 @@ async fn forget_idle_limits(state: AppState) {
 }
 
 /// Writes each key's usage, counted in memory, every `every`; once an hour drops the days
-/// no longer kept.
+/// no longer kept, and the webhooks' hourly attempt counts no longer read.
 async fn write_key_usage(state: AppState, every: std::time::Duration) {
     let mut ticks = actix_web::rt::time::interval(every);
     let mut pruned_at: Option<std::time::Instant> = None;
@@ -193,11 +193,13 @@ async fn write_key_usage(state: AppState, every: std::time::Duration) {
             let pruned = state
                 .db
                 .write(move |c| {
-                    crate::domain::key_usage::prune(c, today).map_err(anyhow::Error::from)
+                    crate::domain::key_usage::prune(c, today).map_err(anyhow::Error::from)?;
+                    crate::domain::webhook_overview::forget_old_hours(c)
+                        .map_err(anyhow::Error::from)
                 })
                 .await;
             if let Err(e) = pruned {
-                tracing::warn!(error = %e, "could not prune old key usage");
+                tracing::warn!(error = %e, "could not prune old key usage and webhook counts");
             }
         }
     }

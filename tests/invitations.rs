@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use keyport::db::schema::{account_links, audit_events, mails, users};
 use keyport::models::Role;
 
-use crate::support::{Browser, PUBLIC_URL, SmtpServer, TestApp, send_all};
+use crate::support::{Browser, PUBLIC_URL, SmtpServer, TestApp, captured_logs, send_all};
 
 const NEW_PASSWORD: &str = "velvet harbour lantern";
 
@@ -182,6 +182,16 @@ async fn an_invited_person_gets_the_mail_sets_a_password_once_and_is_signed_in_w
         })
         .expect("audit");
     assert!(actions.contains(&"user.invited".to_owned()), "{actions:?}");
+    // The link's secret never reached the log; its visits are logged with it redacted.
+    let logs = captured_logs();
+    assert!(
+        !logs.contains(token),
+        "the invitation's token reached the log"
+    );
+    assert!(
+        logs.contains("path=/invitations/[redacted]"),
+        "no redacted access-log line"
+    );
     assert!(
         actions.contains(&"user.invitation_accepted".to_owned()),
         "{actions:?}"

@@ -30,4 +30,6 @@ mod records;
 mod request_ids;
 mod serve;
 mod sessions;
+mod webhook_health;
+mod webhook_overview;
 mod webhooks;

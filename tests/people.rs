@@ -278,19 +278,12 @@ async fn the_last_active_admin_cannot_demote_or_disable_themself() {
         403
     );
     // The command line keeps the same rule.
-    let bea = app
-        .with_conn(|c| {
-            users::table
-                .filter(users::name.eq("Bea Backup"))
-                .select(users::id)
-                .first::<i64>(c)
-        })
-        .expect("bea");
+    let bea = app.user_named("Bea Backup");
     let refused = app.with_conn(|c| {
         keyport::domain::people::change_role(
             c,
             keyport::domain::audit::By::CommandLine,
-            keyport::models::UserId(bea),
+            bea,
             Role::User,
         )
     });

@@ -324,10 +324,9 @@ async fn a_user_manages_webhooks_in_the_browser() {
     // With API Access off, the webhook shows as paused.
     browser.post("/settings/api-access/disable", &[]).await;
     let page = browser.get("/settings/api-access").await;
-    assert!(page.contains("badge-Paused"));
+    assert!(page.contains("health-Paused"));
     assert!(
-        page.contains("Paused: the owner&#39;s API Access is off")
-            || page.contains("Paused: the owner's API Access is off"),
+        page.contains("Paused (API Access is off): nothing is sent"),
         "{}",
         page.body
     );

@@ -55,6 +55,8 @@ test("every page passes axe and the keyboard check, and is photographed", async 
   await visit(admin, "/admin/mail", "mail-log");
   await visit(admin, "/admin/people", "people");
   await visit(admin, "/admin/people/invitations", "invitations");
+  await visit(admin, "/admin/webhooks", "webhooks-overview");
+  await visit(admin, "/admin/webhooks?state=failing", "webhooks-overview-failing");
   const userId = userUrl.split("/").pop();
   // A person of the demo's team, with weeks of history.
   await admin.goto("/admin/people?q=hana");

@@ -132,6 +132,20 @@ diesel::table! {
         disabled_reason -> Nullable<Text>,
         failing_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        paused -> Bool,
+        trouble -> SmallInt,
+        last_error -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        address -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_hours (webhook_id, hour) {
+        webhook_id -> BigInt,
+        hour -> Timestamp,
+        delivered -> BigInt,
+        failed -> BigInt,
     }
 }
 
@@ -265,6 +279,7 @@ diesel::joinable!(deliveries -> webhook_events (event_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(webhooks -> users (user_id));
+diesel::joinable!(webhook_hours -> webhooks (webhook_id));
 diesel::joinable!(user_search_terms -> users (user_id));
 diesel::joinable!(account_links -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -272,6 +287,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_search_terms,
     api_keys,
     webhooks,
+    webhook_hours,
     audit_events,
     sessions,
     setup_tokens,

@@ -50,12 +50,6 @@ pub fn state(conn: &mut DbConnection, user: &User) -> Result<ApiAccess> {
     })
 }
 
-/// Whether the user's API Access is on (their webhooks send only then).
-pub fn is_on(conn: &mut DbConnection, user: UserId) -> Result<bool> {
-    let found = User::find(conn, user)?.ok_or(Error::NotFound)?;
-    Ok(found.api_access_at.is_some())
-}
-
 /// Enable API Access: access on, and one key named `Default` with full access, shown once.
 pub fn enable(conn: &mut DbConnection, actor: &Actor) -> Result<IssuedKey> {
     write_transaction(conn, |conn| {

@@ -36,13 +36,26 @@ pub fn normalize_search(q: Option<&str>) -> Result<Option<String>> {
 /// Whom a list of people shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listed {
-    /// API Management: people with API Access on.
+    /// API Management: people with API Access on (`access=on`, the default).
     WithApiAccess,
+    /// API Management's `access=off`: people with API Access off (a cleared key, say).
+    WithoutApiAccess,
     /// API Management's `?stale=1`: people whose keys that stopped working were still sent in
     /// the last `SHOWN_DAYS` days (whether their API Access is on or not).
     StillUsingStoppedKeys,
-    /// People: everyone.
+    /// People, and API Management's `access=any`: everyone.
     Everyone,
+}
+
+impl Listed {
+    /// Whether the people listed have API Access on, off, or either (None).
+    fn access(self) -> Option<bool> {
+        match self {
+            Listed::WithApiAccess => Some(true),
+            Listed::WithoutApiAccess => Some(false),
+            Listed::StillUsingStoppedKeys | Listed::Everyone => None,
+        }
+    }
 }
 
 pub fn list(
@@ -59,11 +72,10 @@ pub fn list(
             AccessListing::still_using_stopped_keys(conn, since, search, after, limit)?
         }
         (listed, Some(search)) => {
-            let everyone = listed == Listed::Everyone;
-            AccessListing::search(conn, search, everyone, after, limit)?
+            AccessListing::search(conn, search, listed.access(), after, limit)?
         }
         (Listed::WithApiAccess, None) => AccessListing::list(conn, after, limit)?,
-        (Listed::Everyone, None) => AccessListing::everyone(conn, after, limit)?,
+        (listed, None) => AccessListing::everyone(conn, listed.access(), after, limit)?,
     };
     if rows.len() as i64 <= PAGE_SIZE {
         return Ok(KeyPage {

@@ -28,12 +28,14 @@ pub fn record(
     .insert(conn)
 }
 
-/// Who made a change to a person's account: an admin in the portal, the person themself
-/// (accepting an invitation, resetting a password), or the server's command line.
+/// Who made a change: a person in the portal (an admin, or the person themself accepting an
+/// invitation or resetting a password), the server's command line, or keyport itself (turning
+/// a failing webhook off).
 #[derive(Debug, Clone, Copy)]
 pub enum By<'a> {
     Person(&'a Actor),
     CommandLine,
+    Keyport,
 }
 
 /// Records an account change, by whoever made it; the command line shows as its own origin.
@@ -46,13 +48,14 @@ pub fn record_by(
 ) -> diesel::QueryResult<usize> {
     match by {
         By::Person(actor) => record(conn, actor, subject, action, detail),
-        By::CommandLine => {
-            tracing::info!(subject = subject.0, %action, "audit event from the command line");
+        By::CommandLine | By::Keyport => {
+            let from = matches!(by, By::CommandLine).then_some(COMMAND_LINE);
+            tracing::info!(subject = subject.0, %action, from, "audit event");
             NewAuditEvent {
                 actor_id: None,
                 subject_id: Some(subject),
                 action,
-                ip: Some(COMMAND_LINE),
+                ip: from,
                 detail,
                 created_at: now(),
             }

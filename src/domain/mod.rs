@@ -21,6 +21,7 @@ pub mod seed;
 pub mod setup;
 pub mod sign_in_limits;
 pub mod web_address;
+pub mod webhook_overview;
 pub mod webhooks;
 
 use crate::db::Unavailable;

@@ -215,9 +215,8 @@ const CHART_ATTEMPTS: i64 = 50_000;
 /// A webhook's status page: its state, recent outcomes, and a page of deliveries with their
 /// attempts.
 pub struct Report {
+    /// With its health (paused while the owner's API Access is off).
     pub webhook: Webhook,
-    /// Whether the owner's API Access is on (without it the webhook is paused).
-    pub access_on: bool,
     pub deliveries: Vec<(Delivery, String, Vec<Attempt>)>,
     /// The cursor for older deliveries, when there are more.
     pub next_before: Option<DeliveryId>,
@@ -233,7 +232,6 @@ pub fn report(
     before: Option<DeliveryId>,
 ) -> Result<Report> {
     let webhook = get(conn, owner, id)?;
-    let access_on = super::api_access::is_on(conn, owner)?;
     let mut page = Delivery::for_webhook(conn, id, state, before, DELIVERIES_PAGE + 1)?;
     let next_before = if page.len() as i64 > DELIVERIES_PAGE {
         page.truncate(DELIVERIES_PAGE as usize);
@@ -260,7 +258,6 @@ pub fn report(
     let outcomes = Attempt::outcomes_since(conn, id, since, CHART_ATTEMPTS)?;
     Ok(Report {
         webhook,
-        access_on,
         deliveries,
         next_before,
         outcomes,

@@ -69,9 +69,11 @@ impl AccessListing {
         Self::with_keys(conn, people)
     }
 
-    /// Everyone, newest account first, after the person `after`: walks the primary key.
+    /// Everyone (`access` None), or only people with API Access off (`Some(false)`), newest
+    /// account first, after the person `after`: walks the primary key.
     pub fn everyone(
         conn: &mut DbConnection,
+        access: Option<bool>,
         after: Option<UserId>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
@@ -83,18 +85,24 @@ impl AccessListing {
         if let Some(after) = after {
             query = query.filter(users::id.lt(after));
         }
+        match access {
+            Some(true) => query = query.filter(users::api_access_at.is_not_null()),
+            Some(false) => query = query.filter(users::api_access_at.is_null()),
+            None => {}
+        }
         let people = query.load(conn)?;
         Self::with_keys(conn, people)
     }
 
-    /// People (with API Access on, unless `everyone`) who have a search term starting with
+    /// People (with API Access on or off as `access` says, or either when None) who have a
+    /// search term starting with
     /// `search` (already normalised), in term order, after the person `after`. Each is listed
     /// once, under their first matching term. Walks the term index in order: a page costs the
     /// same however many people match.
     pub fn search(
         conn: &mut DbConnection,
         search: &str,
-        everyone: bool,
+        access: Option<bool>,
         after: Option<UserId>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
@@ -131,8 +139,10 @@ impl AccessListing {
         if let Some((term, user)) = cursor {
             query = query.filter(terms::term.gt(term).or(terms::user_id.gt(user)));
         }
-        if !everyone {
-            query = query.filter(users::api_access_at.is_not_null());
+        match access {
+            Some(true) => query = query.filter(users::api_access_at.is_not_null()),
+            Some(false) => query = query.filter(users::api_access_at.is_null()),
+            None => {}
         }
         let people = query.load(conn)?;
         Self::with_keys(conn, people)

@@ -35,6 +35,7 @@ super::text_enum! {
         WebhookTurnedOff = "webhook.turned_off",
         WebhookAdded = "webhook.added",
         WebhookDeleted = "webhook.deleted",
+        WebhookTurnedOffByKeyport = "webhook.turned_off_by_keyport",
         DeliveryRedelivered = "webhook.redelivered",
     }
 }
@@ -70,6 +71,7 @@ impl AuditAction {
             AuditAction::WebhookTurnedOff => "Turned a webhook off",
             AuditAction::WebhookAdded => "Added a webhook",
             AuditAction::WebhookDeleted => "Deleted a webhook",
+            AuditAction::WebhookTurnedOffByKeyport => "Turned a webhook off (keyport)",
             AuditAction::DeliveryRedelivered => "Redelivered a webhook delivery",
         }
     }

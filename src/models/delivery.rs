@@ -377,6 +377,44 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// Deliveries waiting (pending) for each of these webhooks that has any: how many, and
+    /// since when the oldest (by the index on state, webhook and time).
+    pub fn waiting_for(
+        conn: &mut DbConnection,
+        ids: &[WebhookId],
+    ) -> QueryResult<std::collections::HashMap<WebhookId, (i64, Option<NaiveDateTime>)>> {
+        use diesel::dsl::{count_star, min};
+        let rows: Vec<(WebhookId, i64, Option<NaiveDateTime>)> = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .filter(deliveries::webhook_id.eq_any(ids))
+            .group_by(deliveries::webhook_id)
+            .select((
+                deliveries::webhook_id,
+                count_star(),
+                min(deliveries::created_at),
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, count, oldest)| (id, (count, oldest)))
+            .collect())
+    }
+
+    /// Every delivery waiting: how many, and since when the oldest.
+    pub fn waiting(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+        let count = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .count()
+            .get_result(conn)?;
+        let oldest = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .select(diesel::dsl::min(deliveries::created_at))
+            .first(conn)?;
+        Ok((count, oldest))
+    }
+}
+
 /// Pending deliveries whose time has come and that no worker holds (or whose worker's lease
 /// has run out).
 #[diesel::dsl::auto_type(no_type_alias)]
@@ -395,13 +433,8 @@ fn unclaimed_due(now: NaiveDateTime) -> _ {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::query_plan::{database, plan};
     use diesel::sql_types::{BigInt, Text, Timestamp};
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
 
     /// The worker's claim finds due deliveries by index, however many are done: it runs with
     /// `state` bound, and SQLite built with the planner stability guarantee does not read
@@ -409,32 +442,19 @@ mod tests {
     /// be used and every claim would scan the whole history.
     #[test]
     fn the_claim_finds_due_deliveries_by_index() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::db::DatabaseUrl::parse(&dir.path().join("plan.db").display().to_string())
-            .expect("URL");
-        let db = crate::db::Db::connect(&url, 1).expect("connect");
-        db.migrate().expect("migrate");
+        let (_dir, db) = database();
         let mut conn = db.get().expect("conn");
         let at = crate::db::now();
         let claim = unclaimed_due(at)
             .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
             .limit(16)
             .select(deliveries::id);
-        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&claim).to_string();
-        let sql = sql.split(" -- binds").next().expect("SQL");
-        let DbConnection::Sqlite(sqlite) = &mut *conn else {
-            panic!("a SQLite connection")
-        };
-        let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .bind::<Text, _>("pending")
-            .bind::<Timestamp, _>(at)
-            .bind::<Timestamp, _>(at)
-            .bind::<BigInt, _>(16)
-            .load::<Step>(sqlite)
-            .expect("plan")
-            .into_iter()
-            .map(|step| step.detail)
-            .collect();
+        let plan = plan(&mut conn, &claim, |q| {
+            q.bind::<Text, _>("pending")
+                .bind::<Timestamp, _>(at)
+                .bind::<Timestamp, _>(at)
+                .bind::<BigInt, _>(16)
+        });
         assert!(
             plan.iter()
                 .any(|step| step.contains("USING INDEX deliveries_due")),
@@ -444,5 +464,36 @@ mod tests {
             !plan.iter().any(|step| step.contains("TEMP B-TREE")),
             "the index gives the order: {plan:?}"
         );
+    }
+
+    /// The deliveries waiting, for a page of webhooks and in all, are counted by index, not
+    /// by reading the log.
+    #[test]
+    fn waiting_deliveries_are_counted_by_index() {
+        let (_dir, db) = database();
+        let mut conn = db.get().expect("conn");
+        let uses = |plan: &[String], index: &str| plan.iter().any(|s| s.contains(index));
+        let waiting = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .filter(deliveries::webhook_id.eq_any(vec![WebhookId(1), WebhookId(2)]))
+            .group_by(deliveries::webhook_id)
+            .select((
+                deliveries::webhook_id,
+                diesel::dsl::count_star(),
+                diesel::dsl::min(deliveries::created_at),
+            ));
+        let steps = plan(&mut conn, &waiting, |q| {
+            q.bind::<Text, _>("pending")
+                .bind::<BigInt, _>(1i64)
+                .bind::<BigInt, _>(2i64)
+        });
+        assert!(uses(&steps, "deliveries_waiting"), "{steps:?}");
+        assert!(!uses(&steps, "SCAN deliveries"), "{steps:?}");
+
+        let oldest = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Pending))
+            .select(diesel::dsl::min(deliveries::created_at));
+        let steps = plan(&mut conn, &oldest, |q| q.bind::<Text, _>("pending"));
+        assert!(uses(&steps, "deliveries_waiting_age"), "{steps:?}");
     }
 }

@@ -13,6 +13,8 @@ pub mod job;
 pub mod key_policy;
 pub mod key_usage;
 pub mod mail;
+#[cfg(test)]
+pub(crate) mod query_plan;
 pub mod session;
 pub mod setup_token;
 pub mod sign_in_limit;

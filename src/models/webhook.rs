@@ -42,6 +42,52 @@ pub struct Webhook {
     pub secret: String,
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
+    /// Failing without a success since then (while On).
+    pub failing_since: Option<NaiveDateTime>,
+    /// On, but its owner's API Access is off or their account disabled (kept by the database).
+    pub paused: bool,
+    /// How troubled it is, for ordering lists (kept by the database): see `Health`.
+    pub trouble: i16,
+    /// The last failed attempt, in plain words.
+    pub last_error: Option<String>,
+    pub last_delivered_at: Option<NaiveDateTime>,
+}
+
+/// Where a webhook stands, most troubled first, as the database keeps it (`trouble`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// On and sending, and its deliveries have failed since `failing_since`.
+    Failing = 0,
+    /// Turned off by keyport (410 Gone, or failing too long): `disabled_reason` says why.
+    TurnedOff = 1,
+    /// On, but nothing is sent: the owner's API Access is off or their account disabled.
+    Paused = 2,
+    Healthy = 3,
+    /// Turned off by a person.
+    Off = 4,
+}
+
+impl Health {
+    pub const ALL: [Health; 5] = [
+        Health::Failing,
+        Health::TurnedOff,
+        Health::Paused,
+        Health::Healthy,
+        Health::Off,
+    ];
+
+    pub fn of(trouble: i16) -> Health {
+        Health::ALL
+            .into_iter()
+            .find(|h| *h as i16 == trouble)
+            .unwrap_or(Health::Healthy)
+    }
+}
+
+impl Webhook {
+    pub fn health(&self) -> Health {
+        Health::of(self.trouble)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -78,21 +124,17 @@ impl NewWebhook<'_> {
             .execute(c))
     }
 
+    /// Inserts the webhook; the row as the database left it (its health is set by a trigger,
+    /// after the insert on SQLite, so it is read back rather than returned).
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Webhook> {
-        diesel::insert_into(webhooks::table)
+        let id: WebhookId = diesel::insert_into(webhooks::table)
             .values(self)
-            .returning((
-                webhooks::id,
-                webhooks::user_id,
-                webhooks::url,
-                webhooks::entity,
-                webhooks::operation_type,
-                webhooks::status,
-                webhooks::secret,
-                webhooks::disabled_reason,
-                webhooks::created_at,
-            ))
-            .get_result(conn)
+            .returning(webhooks::id)
+            .get_result(conn)?;
+        webhooks::table
+            .find(id)
+            .select(Webhook::as_select())
+            .first(conn)
     }
 }
 
@@ -159,12 +201,17 @@ impl Webhook {
         .execute(conn)
     }
 
-    /// After a failed attempt: when the webhook started failing (set now if it was not).
+    /// After a failed attempt (`error` in plain words): when the webhook started failing (set
+    /// now if it was not).
     pub fn note_failure(
         conn: &mut DbConnection,
         id: WebhookId,
         at: NaiveDateTime,
+        error: &str,
     ) -> QueryResult<Option<NaiveDateTime>> {
+        diesel::update(webhooks::table.find(id))
+            .set(webhooks::last_error.eq(error))
+            .execute(conn)?;
         diesel::update(
             webhooks::table
                 .find(id)
@@ -178,8 +225,15 @@ impl Webhook {
             .first(conn)
     }
 
-    /// After a successful attempt: no longer failing.
-    pub fn note_success(conn: &mut DbConnection, id: WebhookId) -> QueryResult<usize> {
+    /// After a successful attempt: delivered at `at`, no longer failing.
+    pub fn note_success(
+        conn: &mut DbConnection,
+        id: WebhookId,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(webhooks::table.find(id))
+            .set(webhooks::last_delivered_at.eq(at))
+            .execute(conn)?;
         diesel::update(
             webhooks::table
                 .find(id)
@@ -189,7 +243,69 @@ impl Webhook {
         .execute(conn)
     }
 
-    /// keyport turns a webhook off by itself (410 Gone, failing too long) and says why.
+    /// Adds attempts to the webhook's hour (several instances add up).
+    pub fn count_hour(
+        conn: &mut DbConnection,
+        id: WebhookId,
+        at: NaiveDateTime,
+        delivered: i64,
+        failed: i64,
+    ) -> QueryResult<()> {
+        use crate::db::schema::webhook_hours as hours;
+        use diesel::upsert::excluded;
+        let hour = at
+            .date()
+            .and_hms_opt(chrono::Timelike::hour(&at), 0, 0)
+            .unwrap_or(at);
+        let row = (
+            hours::webhook_id.eq(id),
+            hours::hour.eq(hour),
+            hours::delivered.eq(delivered),
+            hours::failed.eq(failed),
+        );
+        crate::on_backend!(conn, |c| diesel::insert_into(hours::table)
+            .values(row)
+            .on_conflict((hours::webhook_id, hours::hour))
+            .do_update()
+            .set((
+                hours::delivered.eq(hours::delivered + excluded(hours::delivered)),
+                hours::failed.eq(hours::failed + excluded(hours::failed)),
+            ))
+            .execute(c))
+        .map(drop)
+    }
+
+    /// Drops the hours before `before`: only the last day's are read.
+    pub fn forget_hours_before(
+        conn: &mut DbConnection,
+        before: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        use crate::db::schema::webhook_hours as hours;
+        diesel::delete(hours::table.filter(hours::hour.lt(before))).execute(conn)
+    }
+
+    /// Attempts delivered and failed since `since`, for each of these webhooks that had any:
+    /// at most one row an hour a webhook is read.
+    pub fn attempts_since(
+        conn: &mut DbConnection,
+        ids: &[WebhookId],
+        since: NaiveDateTime,
+    ) -> QueryResult<std::collections::HashMap<WebhookId, (i64, i64)>> {
+        use crate::db::schema::webhook_hours as hours;
+        let rows: Vec<(WebhookId, i64, i64)> = hours::table
+            .filter(hours::webhook_id.eq_any(ids))
+            .filter(hours::hour.ge(since))
+            .select((hours::webhook_id, hours::delivered, hours::failed))
+            .load(conn)?;
+        let mut totals = std::collections::HashMap::new();
+        for (id, delivered, failed) in rows {
+            let total: &mut (i64, i64) = totals.entry(id).or_default();
+            total.0 += delivered;
+            total.1 += failed;
+        }
+        Ok(totals)
+    }
+
     /// keyport turns an On webhook off, saying why; how many it turned off (0: it was Off).
     pub fn turn_off(conn: &mut DbConnection, id: WebhookId, reason: &str) -> QueryResult<usize> {
         diesel::update(
@@ -224,5 +340,147 @@ impl Webhook {
             .order(webhooks::id.asc())
             .select(Webhook::as_select())
             .load(conn)
+    }
+}
+
+/// One row of the overview of every webhook: the webhook and its owner.
+pub struct Listed {
+    pub webhook: Webhook,
+    pub owner: UserId,
+    pub owner_name: String,
+    pub owner_email: String,
+}
+
+impl Webhook {
+    /// Webhooks of any owner with one of these `troubles` (all when empty), whose address
+    /// (the URL without its scheme) or owner's name or email starts with `search`: the most
+    /// troubled first, then oldest first, after `after` (its trouble and id). Walks the index
+    /// on (trouble, id); a search narrows by the address index and the owners' search terms.
+    pub fn overview(
+        conn: &mut DbConnection,
+        troubles: &[i16],
+        search: Option<&str>,
+        after: Option<(i16, WebhookId)>,
+        limit: i64,
+    ) -> QueryResult<Vec<Listed>> {
+        use crate::db::schema::{user_search_terms as terms, users};
+        let mut query = webhooks::table
+            .inner_join(users::table)
+            .select((Webhook::as_select(), users::id, users::name, users::email))
+            .order((webhooks::trouble.asc(), webhooks::id.asc()))
+            .limit(limit)
+            .into_boxed();
+        if !troubles.is_empty() {
+            query = query.filter(webhooks::trouble.eq_any(troubles.to_vec()));
+        }
+        if let Some(search) = search {
+            let upper = format!("{search}\u{10FFFF}");
+            let owners = terms::table
+                .filter(terms::term.ge(search.to_owned()))
+                .filter(terms::term.lt(upper.clone()))
+                .select(terms::user_id);
+            query = query.filter(
+                webhooks::address
+                    .ge(search.to_owned())
+                    .and(webhooks::address.lt(upper))
+                    .or(webhooks::user_id.eq_any(owners)),
+            );
+        }
+        if let Some((trouble, id)) = after {
+            query = query.filter(
+                webhooks::trouble
+                    .gt(trouble)
+                    .or(webhooks::trouble.eq(trouble).and(webhooks::id.gt(id))),
+            );
+        }
+        Ok(query
+            .load::<(Webhook, UserId, String, String)>(conn)?
+            .into_iter()
+            .map(|(webhook, owner, owner_name, owner_email)| Listed {
+                webhook,
+                owner,
+                owner_name,
+                owner_email,
+            })
+            .collect())
+    }
+
+    /// The webhook's place in the overview's order, for the next page's cursor.
+    pub fn trouble_of(conn: &mut DbConnection, id: WebhookId) -> QueryResult<Option<i16>> {
+        webhooks::table
+            .find(id)
+            .select(webhooks::trouble)
+            .first(conn)
+            .optional()
+    }
+
+    /// How many webhooks are in this trouble now (by the index).
+    pub fn count_in(conn: &mut DbConnection, trouble: i16) -> QueryResult<i64> {
+        webhooks::table
+            .filter(webhooks::trouble.eq(trouble))
+            .count()
+            .get_result(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::{BigInt, SmallInt, Timestamp};
+
+    use super::*;
+    use crate::db::schema::webhook_hours;
+    use crate::models::query_plan::{database, plan};
+
+    fn uses(plan: &[String], index: &str) -> bool {
+        plan.iter().any(|step| step.contains(index))
+    }
+
+    /// The overview of every webhook reads indexes, however many webhooks there are: the page
+    /// walks (trouble, id) in order, and the last day's attempts come from the hours of the
+    /// page's webhooks only.
+    #[test]
+    fn the_overview_reads_by_index() {
+        let (_dir, db) = database();
+        let mut conn = db.get().expect("conn");
+        let page = webhooks::table
+            .inner_join(crate::db::schema::users::table)
+            .filter(webhooks::trouble.eq_any(vec![0i16]))
+            .select(webhooks::id)
+            .order((webhooks::trouble.asc(), webhooks::id.asc()))
+            .limit(51);
+        let steps = plan(&mut conn, &page, |q| {
+            q.bind::<SmallInt, _>(0i16).bind::<BigInt, _>(51i64)
+        });
+        assert!(uses(&steps, "USING INDEX webhooks_trouble"), "{steps:?}");
+        assert!(
+            !uses(&steps, "TEMP B-TREE"),
+            "the index gives the order: {steps:?}"
+        );
+
+        let everything = webhooks::table
+            .inner_join(crate::db::schema::users::table)
+            .select(webhooks::id)
+            .order((webhooks::trouble.asc(), webhooks::id.asc()))
+            .limit(51);
+        let steps = plan(&mut conn, &everything, |q| q.bind::<BigInt, _>(51i64));
+        assert!(uses(&steps, "webhooks_trouble"), "{steps:?}");
+        assert!(!uses(&steps, "TEMP B-TREE"), "{steps:?}");
+
+        let hours = webhook_hours::table
+            .filter(webhook_hours::webhook_id.eq_any(vec![WebhookId(1)]))
+            .filter(webhook_hours::hour.ge(crate::db::now()))
+            .select((
+                webhook_hours::webhook_id,
+                webhook_hours::delivered,
+                webhook_hours::failed,
+            ));
+        let steps = plan(&mut conn, &hours, |q| {
+            q.bind::<BigInt, _>(1i64)
+                .bind::<Timestamp, _>(crate::db::now())
+        });
+        assert!(
+            uses(&steps, "USING PRIMARY KEY") || uses(&steps, "sqlite_autoindex_webhook_hours"),
+            "{steps:?}"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod setup;
 pub mod static_files;
 pub mod views;
 pub mod webhook_status;
+pub mod webhooks_overview;
 
 use actix_web::web;
 
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     api_management::routes(cfg);
     mail_log::routes(cfg);
     people::routes(cfg);
+    webhooks_overview::routes(cfg);
     developer_guide::routes(cfg);
 }
 

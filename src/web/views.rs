@@ -7,6 +7,7 @@ use crate::db::now;
 use crate::domain::api_access::ApiAccess;
 use crate::domain::api_keys::{self, KeyState};
 use crate::domain::scopes::Access;
+use crate::models::webhook::Health;
 use crate::models::{ApiKeyRow, RevokeReason, Webhook, WebhookStatus};
 
 #[derive(serde::Serialize)]
@@ -35,11 +36,22 @@ pub struct AuditRow {
 
 impl From<(crate::models::AuditEvent, Option<String>)> for AuditRow {
     fn from((event, actor): (crate::models::AuditEvent, Option<String>)) -> Self {
+        use crate::domain::audit::COMMAND_LINE;
+        // No acting person: the command line (which says so where an address would be), or
+        // keyport itself; a person since deleted shows as a dash.
+        let (actor, ip) = match (actor, event.actor_id, event.ip) {
+            (Some(name), _, ip) => (name, ip.unwrap_or_default()),
+            (None, None, Some(ip)) if ip == COMMAND_LINE => {
+                ("the command line".into(), String::new())
+            }
+            (None, None, None) => ("keyport".into(), String::new()),
+            (None, _, ip) => ("—".into(), ip.unwrap_or_default()),
+        };
         AuditRow {
             when: When::from(&event.created_at),
             action: event.action.label(),
-            actor: actor.unwrap_or_else(|| "—".into()),
-            ip: event.ip.unwrap_or_default(),
+            actor,
+            ip,
             detail: event.detail.unwrap_or_default(),
         }
     }
@@ -163,16 +175,70 @@ pub fn checkbox(value: &Option<String>) -> Result<bool, crate::http::error::Erro
     }
 }
 
+/// A webhook's health as lists show it, beside (never instead of) its On/Off switch.
+pub struct HealthView {
+    /// `Healthy`, `Failing`, `Paused`, `TurnedOff`, `Off`: the badge's style.
+    pub css: &'static str,
+    /// "Healthy", "Failing since 3 hours ago · answered 500 Internal Server Error", …
+    pub text: String,
+    /// The exact time behind "since …", when there is one.
+    pub title: String,
+}
+
+impl HealthView {
+    pub fn of(hook: &Webhook) -> Self {
+        let (css, text, title) = match hook.health() {
+            Health::Failing => {
+                let since = hook.failing_since.as_ref().map(When::from);
+                let last = hook.last_error.as_deref().unwrap_or("deliveries fail");
+                (
+                    "Failing",
+                    format!(
+                        "Failing since {} · {last}",
+                        since.as_ref().map_or("", |s| s.ago.as_str())
+                    ),
+                    since.map(|s| s.exact).unwrap_or_default(),
+                )
+            }
+            Health::TurnedOff => (
+                "TurnedOff",
+                format!(
+                    "Turned off by keyport: {}",
+                    hook.disabled_reason.as_deref().unwrap_or_default()
+                ),
+                String::new(),
+            ),
+            Health::Paused => (
+                "Paused",
+                "Paused (API Access is off): nothing is sent".to_owned(),
+                String::new(),
+            ),
+            Health::Healthy => (
+                "Healthy",
+                match &hook.last_delivered_at {
+                    Some(at) => format!("Healthy · last delivered {}", ago(at)),
+                    None => "Healthy · nothing delivered yet".to_owned(),
+                },
+                hook.last_delivered_at
+                    .as_ref()
+                    .map(exact)
+                    .unwrap_or_default(),
+            ),
+            Health::Off => ("Off", "Off: nothing is sent".to_owned(), String::new()),
+        };
+        HealthView { css, text, title }
+    }
+}
+
 /// A webhook as a table row, with the actions this viewer may take.
 pub struct WebhookRow {
     pub id: i64,
     pub url: String,
     pub entity: &'static str,
     pub operation_type: &'static str,
-    /// `On`, `Off` or `Paused`: the badge's style.
-    pub badge: &'static str,
-    /// What the status means, in words.
-    pub status_text: String,
+    /// The switch: `On` or `Off`.
+    pub switch: &'static str,
+    pub health: HealthView,
     pub is_on: bool,
     /// Where the On/Off form posts, when this viewer may change it.
     pub toggle_url: Option<String>,
@@ -185,24 +251,14 @@ pub struct WebhookRow {
 }
 
 impl WebhookRow {
-    /// `access_on`: whether the owner's API Access is on; without it the webhook is paused.
-    pub fn new(hook: &Webhook, access_on: bool) -> Self {
-        let (badge, status_text) = match (hook.status, access_on, &hook.disabled_reason) {
-            (WebhookStatus::On, true, _) => ("On", "On".to_owned()),
-            (WebhookStatus::On, false, _) => (
-                "Paused",
-                "Paused: the owner's API Access is off, so nothing is sent".to_owned(),
-            ),
-            (WebhookStatus::Off, _, Some(reason)) => ("Off", format!("Off: {reason}")),
-            (WebhookStatus::Off, _, None) => ("Off", "Off".to_owned()),
-        };
+    pub fn new(hook: &Webhook) -> Self {
         Self {
             id: hook.id.0,
             url: hook.url.clone(),
             entity: hook.entity.as_str(),
             operation_type: hook.operation_type.as_str(),
-            badge,
-            status_text,
+            switch: hook.status.as_str(),
+            health: HealthView::of(hook),
             is_on: hook.status == WebhookStatus::On,
             toggle_url: None,
             delete_url: None,

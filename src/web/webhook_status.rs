@@ -125,11 +125,13 @@ pub fn page(
             attempts
         )
     };
+    // (Kept on the webhook as deliveries settle; before that was kept, the week's attempts.)
     let last_delivery = report
-        .outcomes
-        .iter()
-        .find(|(_, ok)| *ok)
-        .map(|(t, _)| When::from(t));
+        .webhook
+        .last_delivered_at
+        .or_else(|| report.outcomes.iter().find(|(_, ok)| *ok).map(|(t, _)| *t))
+        .as_ref()
+        .map(When::from);
     let outcome = query.outcome.clone().unwrap_or_else(|| "all".into());
     let deliveries = report
         .deliveries
@@ -168,7 +170,7 @@ pub fn page(
         layout: Layout::for_user(me)?,
         back_url,
         back_label,
-        row: WebhookRow::new(&report.webhook, report.access_on),
+        row: WebhookRow::new(&report.webhook),
         success_rate,
         last_delivery,
         chart_day: chart(&report.outcomes, at, 24, Duration::hours(1), "hour"),

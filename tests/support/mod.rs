@@ -282,6 +282,20 @@ impl TestApp {
         self.key_usage.flush(&self.db).await.expect("flush usage")
     }
 
+    /// The id of the person with this name (made by the test).
+    pub fn user_named(&self, name: &str) -> UserId {
+        use diesel::prelude::*;
+        use keyport::db::schema::users;
+        self.with_conn(|c| {
+            users::table
+                .filter(users::name.eq(name))
+                .select(users::id)
+                .first::<i64>(c)
+        })
+        .map(UserId)
+        .unwrap_or_else(|e| panic!("nobody named {name}: {e}"))
+    }
+
     /// Turns a person's account off or on, as `keyport user disable`/`enable` does.
     pub fn set_disabled(&self, user: UserId, disabled: bool) {
         use keyport::domain::{audit::By, people};

@@ -5,9 +5,11 @@
 //! - `post`: one attempt over HTTP;
 //! - `settle`: recording outcomes, retries, turning failing webhooks off;
 //! - `signing`: the payload and its signature;
-//! - `egress`: where deliveries may go (public addresses only).
+//! - `egress`: where deliveries may go (public addresses only);
+//! - `explain`: a failed attempt in plain words.
 
 pub mod egress;
+mod explain;
 mod post;
 mod settle;
 pub mod signing;
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use explain::explain;
 pub use settle::next_attempt;
 pub use worker::Worker;
 

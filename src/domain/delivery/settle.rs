@@ -11,9 +11,10 @@ use super::Outcome;
 use crate::config::DeliverySettings;
 use crate::db::{DbConnection, now};
 use crate::domain::Result;
+use crate::domain::audit::{self, By};
 use crate::domain::mail::notices;
 use crate::models::delivery::{Delivery, DeliveryJob, DeliveryState, NewAttempt};
-use crate::models::{DeliveryId, Webhook, WebhookId};
+use crate::models::{AuditAction, DeliveryId, Webhook, WebhookId};
 
 /// A receiver's Retry-After is honoured up to this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -79,9 +80,9 @@ pub fn settle_batch(
     NewAttempt::insert_all(conn, &attempts)?;
     let mut hooks: Vec<WebhookId> = made.iter().map(|(job, ..)| job.webhook_id).collect();
     hooks.sort_unstable();
-    hooks.dedup();
-    for hook in hooks {
-        Webhook::note_success(conn, hook)?;
+    for run in hooks.chunk_by(|a, b| a == b) {
+        Webhook::note_success(conn, run[0], at)?;
+        Webhook::count_hour(conn, run[0], at, run.len() as i64, 0)?;
     }
     let ids: Vec<DeliveryId> = made.iter().map(|(job, ..)| job.delivery_id).collect();
     Delivery::settle_delivered(conn, &ids, at)?;
@@ -99,19 +100,15 @@ fn settle_failure(
 ) -> Result<()> {
     let at = failed.attempted_at;
     let gone = failed.response_status == Some(410);
-    let last_error = match (failed.error, failed.response_status) {
-        (Some(error), _) => error.to_owned(),
-        (None, Some(status)) => format!("the receiver answered HTTP {status}"),
-        (None, None) => "no answer".to_owned(),
-    };
+    let status = failed.response_status.and_then(|s| u16::try_from(s).ok());
+    let last_error = super::explain(&job.url, status, failed.error);
     failed.insert(conn)?;
+    Webhook::count_hour(conn, job.webhook_id, at, 0, 1)?;
     let attempts = job.attempts + 1;
     let (state, next) = if gone {
         // 410 Gone: the receiver asks us to stop.
         let reason = "Turned off because the receiver answered 410 Gone.";
-        if Webhook::turn_off(conn, job.webhook_id, reason)? > 0 {
-            notices::webhook_turned_off(conn, job.webhook_id, reason, &last_error)?;
-        }
+        turned_off(conn, job.webhook_id, reason, &last_error)?;
         (DeliveryState::Failed, None)
     } else {
         turn_off_if_failing_too_long(
@@ -144,7 +141,7 @@ fn turn_off_if_failing_too_long(
     span: Duration,
     last_error: &str,
 ) -> Result<()> {
-    let Some(since) = Webhook::note_failure(conn, webhook, at)? else {
+    let Some(since) = Webhook::note_failure(conn, webhook, at, last_error)? else {
         return Ok(());
     };
     let failing = at - since;
@@ -157,9 +154,32 @@ fn turn_off_if_failing_too_long(
             since.format("%Y-%m-%d %H:%M UTC"),
             at.format("%Y-%m-%d %H:%M UTC")
         );
-        if Webhook::turn_off(conn, webhook, &reason)? > 0 {
-            notices::webhook_turned_off(conn, webhook, &reason, last_error)?;
-        }
+        turned_off(conn, webhook, &reason, last_error)?;
+    }
+    Ok(())
+}
+
+/// keyport turns the webhook off (if it was On): its owner is mailed, and it is in their
+/// audit trail.
+fn turned_off(
+    conn: &mut DbConnection,
+    webhook: WebhookId,
+    reason: &str,
+    last_error: &str,
+) -> Result<()> {
+    if Webhook::turn_off(conn, webhook, reason)? == 0 {
+        return Ok(());
+    }
+    notices::webhook_turned_off(conn, webhook, reason, last_error)?;
+    if let Some((hook, owner)) = Webhook::with_owner(conn, webhook)? {
+        let detail = format!("{} — {reason} Last error: {last_error}", hook.url);
+        audit::record_by(
+            conn,
+            By::Keyport,
+            owner.id,
+            AuditAction::WebhookTurnedOffByKeyport,
+            Some(&detail),
+        )?;
     }
     Ok(())
 }

@@ -33,17 +33,33 @@ pub(super) struct ListQuery {
     after: Option<i64>,
     /// `1`: only people whose stopped keys are still sent.
     stale: Option<String>,
+    /// `on` (the default), `off` or `any`: whether their API Access is on.
+    access: Option<String>,
 }
 
 impl ListQuery {
-    fn stale(&self) -> Result<bool, Error> {
-        match self.stale.as_deref() {
-            None | Some("0") => Ok(false),
-            Some("1") => Ok(true),
-            Some(_) => Err(Error::bad_request(
-                "stale: send 1 to list only people whose stopped keys are still in use.",
-            )),
-        }
+    /// Whom the list shows.
+    fn listed(&self) -> Result<Listed, Error> {
+        let stale = match self.stale.as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "stale: send 1 to list only people whose stopped keys are still in use.",
+                ));
+            }
+        };
+        Ok(match (stale, self.access.as_deref()) {
+            (true, _) => Listed::StillUsingStoppedKeys,
+            (false, None | Some("on")) => Listed::WithApiAccess,
+            (false, Some("off")) => Listed::WithoutApiAccess,
+            (false, Some("any")) => Listed::Everyone,
+            (false, Some(_)) => {
+                return Err(Error::bad_request(
+                    "access: use on, off or any (whether their API Access is on).",
+                ));
+            }
+        })
     }
 }
 
@@ -67,6 +83,8 @@ pub struct ListSection {
     q: String,
     /// Only people whose stopped keys are still sent.
     stale: bool,
+    /// Whose API Access the list shows: `on`, `off` or `any`.
+    access: &'static str,
     rows: Vec<ListRow>,
     next_url: Option<String>,
 }
@@ -84,21 +102,14 @@ pub(super) async fn list(
     query: web::Query<ListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let stale = query.stale()?;
+    let listed = query.listed()?;
     let ListQuery { q, after, .. } = query.into_inner();
     let search = api_management::normalize_search(q.as_deref())?;
     let page = state
         .db
-        .run(move |c| {
-            let listed = if stale {
-                Listed::StillUsingStoppedKeys
-            } else {
-                Listed::WithApiAccess
-            };
-            api_management::list(c, search.as_deref(), after, listed)
-        })
+        .run(move |c| api_management::list(c, search.as_deref(), after, listed))
         .await?;
-    let section = list_section(q.unwrap_or_default(), stale, page);
+    let section = list_section(q.unwrap_or_default(), listed, page);
     if is_htmx(&req) {
         return html(&section);
     }
@@ -116,11 +127,19 @@ impl ListSection {
 }
 
 /// The table for a page of results, with the link to the next page.
-pub fn list_section(q: String, stale: bool, page: KeyPage) -> ListSection {
+pub fn list_section(q: String, listed: Listed, page: KeyPage) -> ListSection {
+    let stale = listed == Listed::StillUsingStoppedKeys;
+    let access = match listed {
+        Listed::WithoutApiAccess => "off",
+        Listed::Everyone => "any",
+        Listed::WithApiAccess | Listed::StillUsingStoppedKeys => "on",
+    };
     let next_url = page.next_after.map(|after| {
         let mut query = vec![("q", q.clone()), ("after", after.to_string())];
         if stale {
             query.push(("stale", "1".into()));
+        } else if access != "on" {
+            query.push(("access", access.into()));
         }
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         format!("{}?{query}", urls::LIST)
@@ -140,6 +159,7 @@ pub fn list_section(q: String, stale: bool, page: KeyPage) -> ListSection {
     ListSection {
         q,
         stale,
+        access,
         rows,
         next_url,
     }
@@ -333,7 +353,7 @@ fn user_page(me: &SignedIn, detail: UserDetail, confirm: Confirm) -> Result<User
         .webhooks
         .iter()
         .map(|hook| {
-            let mut row = WebhookRow::new(hook, access.on.is_some());
+            let mut row = WebhookRow::new(hook);
             row.details_url = Some(fill(urls::WEBHOOK, &[user, hook.id.0]));
             if layout.is_admin() {
                 row.toggle_url = Some(fill(urls::WEBHOOK_STATUS, &[user, hook.id.0]));

@@ -239,7 +239,6 @@ pub(super) fn render(
 ) -> Result<HttpResponse, Error> {
     let mut layout = Layout::for_user(me)?;
     let access = access_view(&overview.access);
-    let access_on = access.on.is_some();
     let revealed = match step {
         Step::Reveal(id) | Step::Added(id) => Some(id),
         _ => None,
@@ -249,7 +248,7 @@ pub(super) fn render(
         .iter()
         .map(|hook| {
             let url = |pattern| fill(pattern, &[hook.id.0]);
-            let mut row = WebhookRow::new(hook, access_on);
+            let mut row = WebhookRow::new(hook);
             row.toggle_url = Some(url(urls::WEBHOOK_STATUS));
             row.delete_url = Some(url(urls::WEBHOOK_DELETE));
             row.reveal_url = Some(url(urls::WEBHOOK_SECRET));

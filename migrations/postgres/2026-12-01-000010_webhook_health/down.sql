@@ -1,0 +1,14 @@
+DROP INDEX deliveries_waiting_age;
+DROP INDEX deliveries_waiting;
+DROP TABLE webhook_hours;
+DROP TRIGGER users_webhooks_health ON users;
+DROP FUNCTION owner_webhooks_health();
+DROP TRIGGER webhooks_health ON webhooks;
+DROP FUNCTION webhook_health();
+DROP INDEX webhooks_address;
+DROP INDEX webhooks_trouble;
+ALTER TABLE webhooks DROP COLUMN address;
+ALTER TABLE webhooks DROP COLUMN last_delivered_at;
+ALTER TABLE webhooks DROP COLUMN last_error;
+ALTER TABLE webhooks DROP COLUMN trouble;
+ALTER TABLE webhooks DROP COLUMN paused;

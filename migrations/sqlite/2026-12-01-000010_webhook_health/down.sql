@@ -1,0 +1,13 @@
+DROP INDEX deliveries_waiting_age;
+DROP INDEX deliveries_waiting;
+DROP TABLE webhook_hours;
+DROP TRIGGER users_webhooks_health;
+DROP TRIGGER webhooks_health_update;
+DROP TRIGGER webhooks_health_insert;
+DROP INDEX webhooks_address;
+DROP INDEX webhooks_trouble;
+ALTER TABLE webhooks DROP COLUMN address;
+ALTER TABLE webhooks DROP COLUMN last_delivered_at;
+ALTER TABLE webhooks DROP COLUMN last_error;
+ALTER TABLE webhooks DROP COLUMN trouble;
+ALTER TABLE webhooks DROP COLUMN paused;
