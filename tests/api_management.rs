@@ -21,18 +21,6 @@ fn listed_ids(page: &Page) -> Vec<i64> {
         .collect()
 }
 
-fn next_link(page: &Page) -> Option<String> {
-    let marker = "rel=\"next\" href=\"";
-    let start = page.body.find(marker)? + marker.len();
-    let end = page.body[start..].find('"')? + start;
-    // The href is HTML-escaped, as a browser reads it.
-    Some(
-        page.body[start..end]
-            .replace("&#38;", "&")
-            .replace("&amp;", "&"),
-    )
-}
-
 /// Generated people: user N is "Person N" <personN@bulk.test>. Every third has no key, every
 /// fifth key is revoked. Returns the ids of users with an active key, newest key first.
 fn seed(app: &TestApp, count: usize) -> Vec<(i64, String)> {
@@ -100,7 +88,7 @@ async fn search_and_pagination_over_generated_users_return_the_right_rows() {
         let ids = listed_ids(&page);
         assert!(ids.len() <= 50);
         seen.extend(ids);
-        match next_link(&page) {
+        match page.next_link() {
             Some(next) => {
                 page = admin.get(&next).await;
                 assert_eq!(page.status, 200);
@@ -133,7 +121,7 @@ async fn search_and_pagination_over_generated_users_return_the_right_rows() {
     let page = admin.get("/admin/api-management?q=person%20001").await;
     let want = matching("person001");
     let mut seen = listed_ids(&page);
-    let mut next = next_link(&page);
+    let mut next = page.next_link();
     while let Some(url) = next {
         assert!(
             seen.len() <= want.len(),
@@ -145,7 +133,7 @@ async fn search_and_pagination_over_generated_users_return_the_right_rows() {
         );
         let page = admin.get(&url).await;
         seen.extend(listed_ids(&page));
-        next = next_link(&page);
+        next = page.next_link();
     }
     assert!(want.len() > 50, "the search should span pages");
     assert_eq!(seen, want);

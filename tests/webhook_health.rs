@@ -100,6 +100,24 @@ async fn health_shows_failing_paused_turned_off_and_healthy_beside_the_switch() 
         )));
     }
 
+    // A webhook that has never delivered says so on its page.
+    let owner_page = browser.get("/settings/api-access").await;
+    let failing_id = owner_page
+        .body
+        .split("<tr id=\"webhook-")
+        .find(|row| row.contains(&failing.url()))
+        .and_then(|row| row.split('"').next())
+        .expect("the failing webhook's id")
+        .to_owned();
+    let page = browser
+        .get(&format!("/settings/api-access/webhooks/{failing_id}"))
+        .await;
+    assert!(
+        page.contains("<dt>Last delivered</dt><dd>Never</dd>"),
+        "{}",
+        page.body
+    );
+
     // API Access off: every webhook that is On is paused, on both pages.
     browser.post("/settings/api-access/disable", &[]).await;
     for page in [

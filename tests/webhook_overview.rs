@@ -179,13 +179,7 @@ async fn the_overview_pages_through_every_webhook_once() {
     }
     let (_, admin) = app.signed_in(Role::Admin, "Ada Admin").await;
     let first = admin.get("/admin/webhooks").await;
-    let next = first
-        .body
-        .split("rel=\"next\" href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a next page")
-        .replace("&#38;", "&");
+    let next = first.next_link().expect("a next page");
     let second = admin.get(&next).await;
     let listed = |body: &str| -> Vec<String> {
         body.split(">https://hooks")

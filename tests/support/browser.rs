@@ -45,6 +45,18 @@ impl Page {
         self.body.contains(text)
     }
 
+    /// The list's next page (`rel="next"`), its href read as a browser reads it.
+    pub fn next_link(&self) -> Option<String> {
+        let marker = "rel=\"next\" href=\"";
+        let start = self.body.find(marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(
+            self.body[start..end]
+                .replace("&#38;", "&")
+                .replace("&amp;", "&"),
+        )
+    }
+
     /// The value of the first hidden csrf_token field.
     fn csrf_token(&self) -> Option<String> {
         csrf_token_in(&self.body)

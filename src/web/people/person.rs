@@ -200,9 +200,8 @@ pub(super) async fn apply(
             Ok(redirect_after_post(&req, &fill(urls::PERSON, &[id])))
         }
         Err(crate::domain::Error::Conflict(message)) => {
-            let refused = Error::conflict(message.clone());
             let page = page(&me, load(&state, id).await?, None, Some(message))?;
-            html_status(refused.status, &page)
+            html_status(actix_web::http::StatusCode::CONFLICT, &page)
         }
         Err(e) => Err(e.into()),
     }
